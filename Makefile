@@ -1,0 +1,46 @@
+# `make run` and `make test` are the two commands a newcomer needs (see README.md).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+export WBS_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+.PHONY: run test install lint typecheck test-sqlite test-postgres openapi
+
+$(INSTALLED): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(INSTALLED)
+
+run: install
+	$(BIN)/wbs-sync db upgrade
+	$(BIN)/wbs-sync demo
+	$(BIN)/wbs-sync serve --host 127.0.0.1 --port 8000
+
+test: install lint typecheck test-sqlite test-postgres
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy
+
+test-sqlite: install
+	WBS_TEST_DATABASE=sqlite $(BIN)/pytest
+
+test-postgres: install
+	@if $(BIN)/python -c "import sys, sqlalchemy; sqlalchemy.create_engine(sys.argv[1]).connect().close()" "$$WBS_TEST_POSTGRES_URL" 2>/dev/null; then \
+		echo "== the same tests on PostgreSQL ($$WBS_TEST_POSTGRES_URL)"; \
+		WBS_TEST_DATABASE=postgresql $(BIN)/pytest; \
+	elif [ -n "$$WBS_REQUIRE_POSTGRES" ]; then \
+		echo "PostgreSQL is required but not reachable at $$WBS_TEST_POSTGRES_URL"; exit 1; \
+	else \
+		echo "PostgreSQL is not reachable at $$WBS_TEST_POSTGRES_URL: the tests ran on SQLite only."; \
+	fi
+
+openapi: install
+	$(BIN)/wbs-sync openapi

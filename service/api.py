@@ -1,0 +1,14 @@
+"""The /api/v1 router: every feature router, behind a bearer token."""
+
+from fastapi import APIRouter
+
+from service.items.router import router as items_router
+from service.organisations.router import router as organisations_router
+from service.projects.router import router as projects_router
+from service.tokens.router import router as tokens_router
+
+API_PREFIX = "/api/v1"
+
+api_router = APIRouter(prefix=API_PREFIX)
+for feature_router in (tokens_router, organisations_router, projects_router, items_router):
+    api_router.include_router(feature_router)

@@ -1,0 +1,165 @@
+"""Who is calling, and what they may see and change."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Annotated, Protocol
+
+from fastapi import Depends
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import ColumnElement, false, true
+from sqlalchemy.orm import Session
+from starlette.requests import Request
+
+from service.db import request_session, utcnow
+from service.errors import Forbidden, TooManyRequests, Unauthorized
+from service.organisations.models import OrgKind
+from service.projects.models import Project
+from service.tokens.service import find_usable_token
+
+SessionDep = Annotated[Session, Depends(request_session, scope="function")]
+
+bearer_scheme = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearerAuth",
+    description="An API token issued by `wbs-sync token create` or `POST /api/v1/tokens`.",
+)
+
+
+@dataclass(frozen=True)
+class Caller:
+    organisation_id: int
+    organisation_kind: OrgKind
+    organisation_code: str
+    token_id: int
+    token_name: str
+    read_only: bool
+
+    @property
+    def is_pmo(self) -> bool:
+        return self.organisation_kind is OrgKind.pmo
+
+    @property
+    def label(self) -> str:
+        """How the caller appears as the actor of a change."""
+        return f"{self.organisation_code}/{self.token_name}"
+
+
+class FailedAuthLimiter:
+    """Slows down guessing: too many failed authentications from one client answer 429.
+
+    Counted per process; behind several processes the effective limit is multiplied by
+    their number, which still turns guessing a 256-bit token from hopeless into more so.
+    """
+
+    def __init__(self, limit: int, window_seconds: int) -> None:
+        self.limit = limit
+        self.window = window_seconds
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def retry_after(self, client: str) -> int | None:
+        now = time.monotonic()
+        with self._lock:
+            failures = self._failures.get(client)
+            if not failures:
+                return None
+            while failures and failures[0] <= now - self.window:
+                failures.popleft()
+            if len(failures) < self.limit:
+                return None
+            return max(1, int(failures[0] + self.window - now) + 1)
+
+    def record_failure(self, client: str) -> None:
+        with self._lock:
+            self._failures.setdefault(client, deque()).append(time.monotonic())
+            if len(self._failures) > 100_000:
+                # A flood from many addresses must not grow memory without bound.
+                self._failures.clear()
+
+
+def _client_key(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def current_caller(
+    request: Request,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+) -> Caller:
+    limiter: FailedAuthLimiter = request.app.state.auth_limiter
+    client = _client_key(request)
+    wait = limiter.retry_after(client)
+    if wait is not None:
+        raise TooManyRequests(
+            "too many failed authentications; retry later", headers={"Retry-After": str(wait)}
+        )
+    challenge = {"WWW-Authenticate": 'Bearer realm="wbs-sync"'}
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        limiter.record_failure(client)
+        raise Unauthorized(
+            "an 'Authorization: Bearer <token>' header is required", headers=challenge
+        )
+    token = find_usable_token(session, credentials.credentials, utcnow())
+    if token is None:
+        limiter.record_failure(client)
+        raise Unauthorized(
+            "the token is unknown, expired or revoked",
+            headers={"WWW-Authenticate": 'Bearer realm="wbs-sync", error="invalid_token"'},
+        )
+    organisation = token.organisation
+    return Caller(
+        organisation_id=organisation.id,
+        organisation_kind=organisation.kind,
+        organisation_code=organisation.code,
+        token_id=token.id,
+        token_name=token.name,
+        read_only=token.read_only,
+    )
+
+
+def writing_caller(caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
+    if caller.read_only:
+        raise Forbidden("this token is read-only")
+    return caller
+
+
+CurrentCaller = Annotated[Caller, Depends(current_caller)]
+WritingCaller = Annotated[Caller, Depends(writing_caller)]
+
+
+def require_pmo(caller: Caller, action: str) -> None:
+    if not caller.is_pmo:
+        raise Forbidden(f"only the PMO may {action}")
+
+
+def visible_projects(caller: Caller) -> ColumnElement[bool]:
+    """The condition on `Project` that selects exactly what the caller may see."""
+    if caller.is_pmo:
+        return true()
+    if caller.organisation_kind is OrgKind.vendor:
+        return Project.vendor_id == caller.organisation_id
+    if caller.organisation_kind is OrgKind.municipality:
+        return Project.municipality_id == caller.organisation_id
+    return false()
+
+
+def can_see_project(caller: Caller, project: Project) -> bool:
+    return caller.is_pmo or caller.organisation_id in (project.vendor_id, project.municipality_id)
+
+
+class Party(Protocol):
+    """Anyone who changes data: a caller through the API, or the actor of an import or demo."""
+
+    @property
+    def organisation_id(self) -> int: ...
+    @property
+    def organisation_kind(self) -> OrgKind: ...
+
+
+def may_plan(party: Party, project: Project) -> bool:
+    """The plan (items, codes, dates) is the vendor's; the PMO may change anything."""
+    return party.organisation_kind is OrgKind.pmo or party.organisation_id == project.vendor_id

@@ -1,0 +1,228 @@
+"""The `wbs-sync` command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from service.config import Settings, get_settings
+from service.db import create_db_engine, create_session_factory
+from service.errors import ServiceError
+from service.organisations.models import OrgKind
+
+DEFAULT_OPENAPI_PATH = Path("openapi/openapi.json")
+
+
+@contextmanager
+def _session(settings: Settings) -> Iterator[Session]:
+    engine = create_db_engine(settings)
+    try:
+        with create_session_factory(engine)() as session, session.begin():
+            yield session
+    finally:
+        engine.dispose()
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    uvicorn.run(
+        "service.main:app",
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        proxy_headers=True,
+        forwarded_allow_ips=args.forwarded_allow_ips,
+        timeout_graceful_shutdown=args.graceful_timeout,
+    )
+    return 0
+
+
+def _db(args: argparse.Namespace) -> int:
+    from service import migrations
+
+    if args.action == "upgrade":
+        migrations.upgrade(revision=args.revision)
+    elif args.action == "downgrade":
+        migrations.downgrade(revision=args.revision)
+    else:
+        print(migrations.head_revision())
+    return 0
+
+
+def _openapi(args: argparse.Namespace) -> int:
+    from service.main import create_app, openapi_document
+
+    document = openapi_document(create_app())
+    path: Path = args.output
+    if args.check:
+        if not path.is_file() or path.read_text(encoding="utf-8") != document:
+            print(f"{path} is out of date: run `wbs-sync openapi`", file=sys.stderr)
+            return 1
+        return 0
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(document, encoding="utf-8")
+    print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
+def _demo(_args: argparse.Namespace) -> int:
+    from service.clock import today
+    from service.demo import issue_demo_tokens, load_demo
+
+    settings = get_settings()
+    with _session(settings) as session:
+        loaded = load_demo(session, today(settings.zone))
+        tokens = issue_demo_tokens(session)
+    print("demo data loaded" if loaded else "demo data already present; new demo tokens issued")
+    print("Tokens for the demo organisations (earlier demo tokens are revoked):")
+    for code, secret in tokens.items():
+        print(f"  export WBS_TOKEN_{code.upper().replace('-', '_')}={secret}")
+    return 0
+
+
+def _org(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from service.organisations.models import Organisation
+    from service.organisations.schemas import OrganisationCreate
+    from service.organisations.service import create_organisation
+
+    with _session(get_settings()) as session:
+        if args.action == "create":
+            data = OrganisationCreate(
+                kind=OrgKind(args.kind),
+                code=args.code,
+                name=args.name,
+                local_government_code=args.local_government_code,
+            )
+            organisation = create_organisation(session, data)
+            print(
+                f"{organisation.id}\t{organisation.kind.value}\t{organisation.code}\t{organisation.name}"
+            )
+        else:
+            for organisation in session.scalars(select(Organisation).order_by(Organisation.id)):
+                print(
+                    f"{organisation.id}\t{organisation.kind.value}\t{organisation.code}\t{organisation.name}"
+                )
+    return 0
+
+
+def _token(args: argparse.Namespace) -> int:
+    from service.organisations.service import get_organisation_by_code
+    from service.tokens.service import issue_token, list_tokens, revoke_token
+
+    with _session(get_settings()) as session:
+        if args.action == "create":
+            organisation = get_organisation_by_code(session, args.org)
+            _token, secret = issue_token(
+                session,
+                organisation,
+                args.name,
+                read_only=args.read_only,
+                expires_in_days=args.expires_in_days,
+            )
+            # Only the secret on stdout, so scripts can capture it: TOKEN=$(wbs-sync token create …)
+            print(secret)
+        elif args.action == "list":
+            print("id\torganisation\tname\tprefix\tread_only\texpires_at\trevoked_at\tlast_used_at")
+            for token in list_tokens(session):
+                print(
+                    "\t".join(
+                        str(value or "-")
+                        for value in (
+                            token.id,
+                            token.organisation.code,
+                            token.name,
+                            token.prefix,
+                            "yes" if token.read_only else "no",
+                            token.expires_at,
+                            token.revoked_at,
+                            token.last_used_at,
+                        )
+                    )
+                )
+        else:
+            revoke_token(session, args.id)
+            print(f"token {args.id} revoked", file=sys.stderr)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="wbs-sync", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the HTTP API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1, help="worker processes")
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        default="127.0.0.1",
+        help="proxies trusted for X-Forwarded-For/Proto ('*' behind a private load balancer)",
+    )
+    serve.add_argument(
+        "--graceful-timeout", type=int, default=30, help="seconds to finish requests on SIGTERM"
+    )
+    serve.set_defaults(handler=_serve)
+
+    db = commands.add_parser("db", help="database migrations")
+    db_actions = db.add_subparsers(dest="action", required=True)
+    upgrade = db_actions.add_parser("upgrade", help="migrate to the newest schema (or REVISION)")
+    upgrade.add_argument("revision", nargs="?", default="head")
+    downgrade = db_actions.add_parser("downgrade", help="migrate back to REVISION")
+    downgrade.add_argument("revision")
+    db_actions.add_parser("head", help="print the revision this code expects")
+    db.set_defaults(handler=_db)
+
+    openapi = commands.add_parser("openapi", help="write the OpenAPI document")
+    openapi.add_argument("--output", type=Path, default=DEFAULT_OPENAPI_PATH)
+    openapi.add_argument("--check", action="store_true", help="fail if the file is out of date")
+    openapi.set_defaults(handler=_openapi)
+
+    demo = commands.add_parser("demo", help="load demo data once and print demo tokens")
+    demo.set_defaults(handler=_demo)
+
+    org = commands.add_parser("org", help="organisations")
+    org_actions = org.add_subparsers(dest="action", required=True)
+    org_create = org_actions.add_parser("create", help="register an organisation")
+    org_create.add_argument("--kind", required=True, choices=[kind.value for kind in OrgKind])
+    org_create.add_argument("--code", required=True)
+    org_create.add_argument("--name", required=True)
+    org_create.add_argument("--local-government-code", help="6-digit code (municipalities)")
+    org_actions.add_parser("list", help="list organisations")
+    org.set_defaults(handler=_org)
+
+    token = commands.add_parser("token", help="API tokens")
+    token_actions = token.add_subparsers(dest="action", required=True)
+    token_create = token_actions.add_parser("create", help="issue a token; prints only the token")
+    token_create.add_argument("--org", required=True, help="organisation code")
+    token_create.add_argument("--name", required=True, help="label, e.g. the script using it")
+    token_create.add_argument("--read-only", action="store_true")
+    token_create.add_argument("--expires-in-days", type=int)
+    token_actions.add_parser("list", help="list tokens (never their secrets)")
+    token_revoke = token_actions.add_parser("revoke", help="revoke a token by id")
+    token_revoke.add_argument("id", type=int)
+    token.set_defaults(handler=_token)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except ServiceError as error:
+        print(f"error: {error.detail}", file=sys.stderr)
+        return 2
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

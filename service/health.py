@@ -1,0 +1,57 @@
+"""Liveness and readiness, open to load balancers without a token."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.errors import ServiceUnavailable, problem_responses
+from service.migrations import head_revision
+
+router = APIRouter(tags=["health"])
+
+
+class Health(BaseModel):
+    status: str
+
+
+class Readiness(BaseModel):
+    status: str
+    database: str
+    revision: str
+
+
+@router.get("/healthz")
+def get_health() -> Health:
+    """Whether the process is alive.
+
+    Answers without touching the database.
+    """
+    return Health(status="ok")
+
+
+@router.get("/readyz", responses=problem_responses(503))
+def get_readiness(request: Request) -> Readiness:
+    """Whether the service can serve.
+
+    The database answers and is migrated to the revision this code expects.
+    """
+    factory: sessionmaker[Session] = request.app.state.session_factory
+    try:
+        with factory() as session:
+            revision = session.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except SQLAlchemyError:
+        raise ServiceUnavailable(
+            "the database does not answer", headers={"Retry-After": "5"}
+        ) from None
+    expected = head_revision()
+    if revision != expected:
+        raise ServiceUnavailable(
+            f"the database is at revision {revision}, this code needs {expected}: run "
+            "`wbs-sync db upgrade`",
+            headers={"Retry-After": "30"},
+        )
+    return Readiness(status="ok", database="ok", revision=str(revision))

@@ -1,0 +1,454 @@
+"""Rules and queries for WBS items. Flushes, never commits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from service.auth import may_plan
+from service.changes.models import ChangeKind
+from service.changes.service import Actor, diff, record_change
+from service.concurrency import check_if_match
+from service.db import utcnow
+from service.errors import Conflict, FieldError, Forbidden, NotFound, Unprocessable
+from service.items.codes import derived_parent_code, natural_key
+from service.items.models import CLOSED_STATUSES, Item, Responsibility, Status, item_predecessors
+from service.items.schemas import ItemCreate, ItemRead, ItemUpdate
+from service.ownership import refused_fields
+from service.pagination import decode_cursor, encode_cursor
+from service.projects.models import Project
+
+# Columns copied as they are between schemas and the table.
+_PLAIN_FIELDS = (
+    "title",
+    "description",
+    "responsibility",
+    "assignee",
+    "planned_start",
+    "planned_end",
+    "actual_start",
+    "actual_end",
+    "status",
+    "progress",
+    "deliverable",
+    "notes",
+)
+_DATE_TEXT_FIELDS = ("planned_start", "planned_end", "actual_start", "actual_end")
+_REQUIRED_FIELDS = ("code", "title", "responsibility", "status", "progress")
+
+
+def is_overdue(planned_end: date | None, status: Status, as_of: date) -> bool:
+    return planned_end is not None and planned_end < as_of and status not in CLOSED_STATUSES
+
+
+def overdue_clause(as_of: date) -> ColumnElement[bool]:
+    """SQL twin of `is_overdue`."""
+    return and_(Item.planned_end < as_of, Item.status.not_in(CLOSED_STATUSES))
+
+
+def _json_ready(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def snapshot(item: Item) -> dict[str, Any]:
+    """The item's tracked fields as JSON values: what change events compare."""
+    values: dict[str, Any] = {"code": item.code}
+    values["parent_code"] = item.parent.code if item.parent is not None else None
+    values.update({name: _json_ready(getattr(item, name)) for name in _PLAIN_FIELDS})
+    values.update({f"{name}_text": getattr(item, f"{name}_text") for name in _DATE_TEXT_FIELDS})
+    values["predecessors"] = [predecessor.code for predecessor in item.predecessors]
+    return values
+
+
+def to_read(item: Item, as_of: date) -> ItemRead:
+    return ItemRead(
+        id=item.id,
+        project_id=item.project_id,
+        code=item.code,
+        parent_code=item.parent.code if item.parent is not None else None,
+        title=item.title,
+        description=item.description,
+        responsibility=item.responsibility,
+        assignee=item.assignee,
+        planned_start=item.planned_start,
+        planned_end=item.planned_end,
+        actual_start=item.actual_start,
+        actual_end=item.actual_end,
+        planned_start_text=item.planned_start_text,
+        planned_end_text=item.planned_end_text,
+        actual_start_text=item.actual_start_text,
+        actual_end_text=item.actual_end_text,
+        status=item.status,
+        progress=item.progress,
+        deliverable=item.deliverable,
+        notes=item.notes,
+        predecessors=[predecessor.code for predecessor in item.predecessors],
+        version=item.version,
+        overdue=is_overdue(item.planned_end, item.status, as_of),
+        created_at=item.created_at,
+        updated_at=item.updated_at,
+    )
+
+
+def _items_of(project_id: int) -> Select[Item]:
+    return (
+        select(Item)
+        .where(Item.project_id == project_id)
+        .options(selectinload(Item.parent), selectinload(Item.predecessors))
+    )
+
+
+def find_item(session: Session, project_id: int, code: str) -> Item | None:
+    """The item with this code; failing that, the one whose code differs only in notation."""
+    item = session.scalar(_items_of(project_id).where(Item.code == code))
+    if item is not None:
+        return item
+    alike = list(session.scalars(_items_of(project_id).where(Item.sort_key == natural_key(code))))
+    return alike[0] if len(alike) == 1 else None
+
+
+def get_item(session: Session, project: Project, code: str) -> Item:
+    item = session.scalar(_items_of(project.id).where(Item.code == code))
+    if item is None:
+        raise NotFound(f"item {code!r} not found in project {project.id}")
+    return item
+
+
+@dataclass(frozen=True)
+class ItemFilters:
+    as_of: date
+    responsibility: Responsibility | None = None
+    statuses: tuple[Status, ...] = ()
+    assignee: str | None = None
+    parent: str | None = None
+    overdue: bool | None = None
+    due_before: date | None = None
+    due_after: date | None = None
+    updated_since: datetime | None = None
+    text: str | None = None
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _filtered(session: Session, project_id: int, filters: ItemFilters) -> Select[Item]:
+    query = _items_of(project_id)
+    if filters.responsibility is not None:
+        query = query.where(Item.responsibility == filters.responsibility)
+    if filters.statuses:
+        query = query.where(Item.status.in_(filters.statuses))
+    if filters.assignee is not None:
+        query = query.where(Item.assignee == filters.assignee)
+    if filters.parent is not None:
+        parent = find_item(session, project_id, filters.parent)
+        query = query.where(Item.parent_id == (parent.id if parent else -1))
+    if filters.overdue is True:
+        query = query.where(overdue_clause(filters.as_of))
+    elif filters.overdue is False:
+        query = query.where(
+            or_(
+                Item.planned_end.is_(None),
+                Item.planned_end >= filters.as_of,
+                Item.status.in_(CLOSED_STATUSES),
+            )
+        )
+    if filters.due_before is not None:
+        query = query.where(Item.planned_end <= filters.due_before)
+    if filters.due_after is not None:
+        query = query.where(Item.planned_end >= filters.due_after)
+    if filters.updated_since is not None:
+        query = query.where(Item.updated_at >= filters.updated_since)
+    if filters.text:
+        pattern = f"%{_escape_like(filters.text)}%"
+        query = query.where(
+            or_(
+                Item.code.ilike(pattern, escape="\\"),
+                Item.title.ilike(pattern, escape="\\"),
+                Item.description.ilike(pattern, escape="\\"),
+            )
+        )
+    return query
+
+
+def list_items(
+    session: Session, project: Project, filters: ItemFilters, *, cursor: str | None, limit: int
+) -> tuple[list[Item], str | None]:
+    """One page in natural code order, and the cursor of the next page (None at the end)."""
+    query = _filtered(session, project.id, filters)
+    if cursor is not None:
+        position = decode_cursor(cursor, {"k", "i"})
+        key, last_id = str(position["k"]), position["i"]
+        if not isinstance(last_id, int):
+            decode_cursor("", {"k", "i"})
+        query = query.where(or_(Item.sort_key > key, and_(Item.sort_key == key, Item.id > last_id)))
+    rows = list(session.scalars(query.order_by(Item.sort_key, Item.id).limit(limit)))
+    next_cursor = (
+        encode_cursor({"k": rows[-1].sort_key, "i": rows[-1].id}) if len(rows) == limit else None
+    )
+    return rows, next_cursor
+
+
+def _field_error(name: str, message: str, kind: str = "value_error") -> Unprocessable:
+    return Unprocessable.for_field(name, message, kind)
+
+
+def _resolve_parent(session: Session, project_id: int, parent_code: str, *, derived: bool) -> Item:
+    parent = find_item(session, project_id, parent_code)
+    if parent is None:
+        implied = ", implied by the code," if derived else ""
+        advice = "; create it first" + (" or pass parent_code" if derived else "")
+        raise _field_error(
+            "parent_code",
+            f"parent {parent_code!r}{implied} does not exist in this project{advice}",
+            "parent_unknown",
+        )
+    return parent
+
+
+def _resolve_predecessors(
+    session: Session, project_id: int, codes: Iterable[str], own_code: str
+) -> list[Item]:
+    wanted = list(dict.fromkeys(codes))
+    if own_code in wanted:
+        raise _field_error("predecessors", "an item cannot precede itself", "predecessor_cycle")
+    found = {code: find_item(session, project_id, code) for code in wanted}
+    unknown = [code for code, item in found.items() if item is None]
+    if unknown:
+        raise _field_error(
+            "predecessors",
+            f"not in this project: {', '.join(unknown)}",
+            "predecessor_unknown",
+        )
+    return [item for item in found.values() if item is not None]
+
+
+def _ensure_no_parent_cycle(session: Session, item_id: int, parent: Item) -> None:
+    seen: set[int] = set()
+    current: int | None = parent.id
+    while current is not None and current not in seen:
+        if current == item_id:
+            raise _field_error(
+                "parent_code",
+                "the parent would be the item itself or its descendant",
+                "parent_cycle",
+            )
+        seen.add(current)
+        current = session.scalar(select(Item.parent_id).where(Item.id == current))
+
+
+def _ensure_no_predecessor_cycle(session: Session, item: Item, predecessors: list[Item]) -> None:
+    edges: dict[int, set[int]] = {}
+    rows = session.execute(
+        select(item_predecessors.c.item_id, item_predecessors.c.predecessor_id)
+        .join(Item, Item.id == item_predecessors.c.item_id)
+        .where(Item.project_id == item.project_id)
+    )
+    for successor_id, predecessor_id in rows:
+        edges.setdefault(successor_id, set()).add(predecessor_id)
+    stack = [p.id for p in predecessors]
+    seen: set[int] = set()
+    while stack:
+        current = stack.pop()
+        if current == item.id:
+            raise _field_error(
+                "predecessors",
+                "these predecessors would make the item wait on itself",
+                "predecessor_cycle",
+            )
+        if current not in seen:
+            seen.add(current)
+            stack.extend(edges.get(current, ()))
+
+
+def _ensure_dates_in_order(item: Item) -> None:
+    errors = []
+    for kind in ("planned", "actual"):
+        start, end = getattr(item, f"{kind}_start"), getattr(item, f"{kind}_end")
+        if start is not None and end is not None and end < start:
+            errors.append(
+                FieldError(
+                    loc=["body", f"{kind}_end"],
+                    field=f"{kind}_end",
+                    message=f"{kind} end {end} is before its start {start}",
+                    type="date_order",
+                )
+            )
+    if errors:
+        raise Unprocessable("; ".join(e.message for e in errors), errors=errors)
+
+
+def _ensure_code_free(session: Session, project_id: int, code: str, other_than: int = 0) -> None:
+    taken = session.scalar(
+        select(Item.id).where(
+            Item.project_id == project_id, Item.code == code, Item.id != other_than
+        )
+    )
+    if taken is not None:
+        raise Conflict(f"code {code!r} is already used in this project")
+
+
+def create_item(session: Session, project: Project, actor: Actor, data: ItemCreate) -> Item:
+    if not may_plan(actor, project):
+        raise Forbidden("items are created by the project's vendor or the PMO")
+    _ensure_code_free(session, project.id, data.code)
+    parent_code = data.parent_code or derived_parent_code(data.code)
+    parent = (
+        _resolve_parent(session, project.id, parent_code, derived=data.parent_code is None)
+        if parent_code
+        else None
+    )
+    predecessors = _resolve_predecessors(session, project.id, data.predecessors, data.code)
+    now = utcnow()
+    item = Item(
+        project_id=project.id,
+        code=data.code,
+        sort_key=natural_key(data.code),
+        parent=parent,
+        predecessors=predecessors,
+        created_at=now,
+        updated_at=now,
+        **{name: getattr(data, name) for name in _PLAIN_FIELDS},
+    )
+    _ensure_dates_in_order(item)
+    session.add(item)
+    session.flush()
+    record_change(
+        session,
+        actor,
+        project_id=project.id,
+        item_id=item.id,
+        item_code=item.code,
+        kind=ChangeKind.created,
+        changes=diff({}, snapshot(item)),
+    )
+    return item
+
+
+def update_item(
+    session: Session,
+    project: Project,
+    actor: Actor,
+    code: str,
+    data: ItemUpdate,
+    *,
+    if_match: str | None = None,
+) -> Item:
+    item = get_item(session, project, code)
+    check_if_match(if_match, item.version)
+    sent = data.model_dump(exclude_unset=True)
+    cleared = [name for name in _REQUIRED_FIELDS if name in sent and sent[name] is None]
+    if cleared:
+        raise Unprocessable(
+            f"cannot be null: {', '.join(cleared)}",
+            errors=[
+                FieldError(
+                    loc=["body", n], field=n, message="cannot be null", type="null_not_allowed"
+                )
+                for n in cleared
+            ],
+        )
+    before = snapshot(item)
+    _apply(session, project, item, sent)
+    changes = diff(before, snapshot(item))
+    refused = refused_fields(
+        actor.organisation_kind, Responsibility(before["responsibility"]), changes
+    )
+    if refused:
+        raise Forbidden(
+            f"{actor.organisation_kind.value} may not change {', '.join(refused)} of this "
+            f"{before['responsibility']} item",
+            extra={"fields": refused},
+        )
+    if changes:
+        _ensure_dates_in_order(item)
+        item.updated_at = utcnow()
+        session.flush()
+        record_change(
+            session,
+            actor,
+            project_id=project.id,
+            item_id=item.id,
+            item_code=item.code,
+            kind=ChangeKind.updated,
+            changes=changes,
+        )
+    return item
+
+
+def _apply(session: Session, project: Project, item: Item, sent: Mapping[str, Any]) -> None:
+    """Set the sent fields on the item, resolving codes; ownership is checked by the caller."""
+    new_code = sent.get("code", item.code)
+    if new_code != item.code:
+        _ensure_code_free(session, project.id, new_code, other_than=item.id)
+    if "parent_code" in sent:
+        parent_code, derived = sent["parent_code"], False
+    elif new_code != item.code:
+        parent_code, derived = derived_parent_code(new_code), True
+    else:
+        parent_code, derived = (item.parent.code if item.parent else None), False
+    parent = (
+        _resolve_parent(session, project.id, parent_code, derived=derived) if parent_code else None
+    )
+    if parent is not None:
+        _ensure_no_parent_cycle(session, item.id, parent)
+    if "predecessors" in sent:
+        predecessors = _resolve_predecessors(session, project.id, sent["predecessors"], new_code)
+        _ensure_no_predecessor_cycle(session, item, predecessors)
+        if [p.id for p in predecessors] != [p.id for p in item.predecessors]:
+            item.predecessors = predecessors
+    if parent is not item.parent:
+        item.parent = parent
+    if new_code != item.code:
+        item.code, item.sort_key = new_code, natural_key(new_code)
+    for name in _PLAIN_FIELDS:
+        if name in sent and sent[name] != getattr(item, name):
+            setattr(item, name, sent[name])
+            if name in _DATE_TEXT_FIELDS:
+                # A day set through the API replaces whatever approximate text a sheet gave.
+                setattr(item, f"{name}_text", None)
+
+
+def delete_item(
+    session: Session, project: Project, actor: Actor, code: str, *, if_match: str | None = None
+) -> None:
+    if not may_plan(actor, project):
+        raise Forbidden("items are deleted by the project's vendor or the PMO")
+    item = get_item(session, project, code)
+    check_if_match(if_match, item.version)
+    children = list(session.scalars(select(Item.code).where(Item.parent_id == item.id)))
+    successors = list(
+        session.scalars(
+            select(Item.code)
+            .join(item_predecessors, item_predecessors.c.item_id == Item.id)
+            .where(item_predecessors.c.predecessor_id == item.id)
+        )
+    )
+    if children or successors:
+        reasons = []
+        if children:
+            reasons.append(f"it has child items {', '.join(sorted(children))}")
+        if successors:
+            reasons.append(f"items {', '.join(sorted(successors))} name it as a predecessor")
+        raise Conflict(f"item {code!r} cannot be deleted: {'; '.join(reasons)}")
+    record_change(
+        session,
+        actor,
+        project_id=project.id,
+        item_id=item.id,
+        item_code=item.code,
+        kind=ChangeKind.deleted,
+        changes=diff(snapshot(item), {}),
+    )
+    session.delete(item)
+    session.flush()

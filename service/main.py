@@ -1,0 +1,67 @@
+"""The application: routers, error handlers, stable operation ids."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
+from service.api import api_router
+from service.auth import FailedAuthLimiter
+from service.config import Settings, get_settings
+from service.db import create_db_engine, create_session_factory
+from service.errors import install_error_handlers
+from service.health import router as health_router
+
+DESCRIPTION = """\
+The one true copy of the WBS that a system vendor and a Japanese municipality share:
+whose each work item is, its status, and what is overdue.
+
+Every `/api/v1` operation takes `Authorization: Bearer <token>`. Errors are RFC 9457
+problem details (`application/problem+json`). Lists are paged with an opaque `cursor`.
+"""
+
+
+def operation_id(route: APIRoute) -> str:
+    """`list_items` → `listItems`: short, stable ids for generated clients."""
+    head, *rest = route.name.split("_")
+    return head + "".join(word.capitalize() for word in rest)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    engine = create_db_engine(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="wbs-sync",
+        version="1.0.0",
+        description=DESCRIPTION,
+        generate_unique_id_function=operation_id,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = create_session_factory(engine)
+    app.state.auth_limiter = FailedAuthLimiter(
+        settings.auth_failure_limit, settings.auth_failure_window_seconds
+    )
+    install_error_handlers(app)
+    app.include_router(health_router)
+    app.include_router(api_router)
+    return app
+
+
+def openapi_document(app: FastAPI) -> str:
+    """The committed form of the spec: stable key order, so a diff shows only real changes."""
+    return json.dumps(app.openapi(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+app = create_app()

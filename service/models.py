@@ -1,0 +1,19 @@
+"""Every table, imported once so the metadata is complete for alembic and the app."""
+
+from service.changes.models import ChangeEvent, ChangeField
+from service.db import Base
+from service.items.models import Item, item_predecessors
+from service.organisations.models import Organisation
+from service.projects.models import Project
+from service.tokens.models import ApiToken
+
+__all__ = [
+    "ApiToken",
+    "Base",
+    "ChangeEvent",
+    "ChangeField",
+    "Item",
+    "Organisation",
+    "Project",
+    "item_predecessors",
+]

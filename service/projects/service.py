@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.auth import Caller, can_see_project, may_plan, visible_projects
+from service.errors import Conflict, Forbidden, NotFound, Unprocessable
+from service.organisations.models import Organisation, OrgKind
+from service.projects.models import Project
+from service.projects.schemas import ProjectCreate, ProjectUpdate
+
+
+def get_visible_project(session: Session, caller: Caller, project_id: int) -> Project:
+    """The project, or 404 alike for one that does not exist and one the caller may not see."""
+    project = session.get(Project, project_id)
+    if project is None or not can_see_project(caller, project):
+        raise NotFound(f"project {project_id} not found")
+    return project
+
+
+def _party(session: Session, organisation_id: int, kind: OrgKind, field: str) -> Organisation:
+    organisation = session.get(Organisation, organisation_id)
+    if organisation is None or organisation.kind is not kind:
+        raise Unprocessable.for_field(field, f"no {kind.value} with id {organisation_id}")
+    return organisation
+
+
+def _ensure_unique_name(
+    session: Session, municipality_id: int, vendor_id: int, name: str, *, other_than: int = 0
+) -> None:
+    clash = session.scalar(
+        select(Project.id).where(
+            Project.municipality_id == municipality_id,
+            Project.vendor_id == vendor_id,
+            Project.name == name,
+            Project.id != other_than,
+        )
+    )
+    if clash is not None:
+        raise Conflict(f"these parties already share a project named {name!r}")
+
+
+def create_project(session: Session, caller: Caller, data: ProjectCreate) -> Project:
+    if caller.organisation_kind is OrgKind.municipality:
+        raise Forbidden("projects are created by their vendor or the PMO")
+    vendor_id = data.vendor_id
+    if caller.organisation_kind is OrgKind.vendor:
+        if vendor_id not in (None, caller.organisation_id):
+            raise Forbidden("a vendor creates projects only as their vendor")
+        vendor_id = caller.organisation_id
+    if vendor_id is None:
+        raise Unprocessable.for_field("vendor_id", "required when the PMO creates a project")
+    municipality = _party(session, data.municipality_id, OrgKind.municipality, "municipality_id")
+    vendor = _party(session, vendor_id, OrgKind.vendor, "vendor_id")
+    _ensure_unique_name(session, municipality.id, vendor.id, data.name)
+    project = Project(
+        municipality=municipality, vendor=vendor, name=data.name, consortium=data.consortium
+    )
+    session.add(project)
+    session.flush()
+    return project
+
+
+def list_projects(
+    session: Session,
+    caller: Caller,
+    *,
+    municipality: str | None,
+    vendor: str | None,
+    consortium: str | None,
+    after_id: int,
+    limit: int,
+) -> list[Project]:
+    query = select(Project).where(visible_projects(caller), Project.id > after_id)
+    if municipality is not None:
+        query = query.where(Project.municipality.has(Organisation.code == municipality))
+    if vendor is not None:
+        query = query.where(Project.vendor.has(Organisation.code == vendor))
+    if consortium is not None:
+        query = query.where(Project.consortium == consortium)
+    return list(session.scalars(query.order_by(Project.id).limit(limit)))
+
+
+def update_project(
+    session: Session, caller: Caller, project_id: int, data: ProjectUpdate
+) -> Project:
+    project = get_visible_project(session, caller, project_id)
+    if not may_plan(caller, project):
+        raise Forbidden("a project is changed by its vendor or the PMO")
+    changes = data.model_dump(exclude_unset=True)
+    if "name" in changes:
+        if changes["name"] is None:
+            raise Unprocessable.for_field("name", "a project needs a name")
+        _ensure_unique_name(
+            session,
+            project.municipality_id,
+            project.vendor_id,
+            changes["name"],
+            other_than=project.id,
+        )
+    for field, value in changes.items():
+        setattr(project, field, value)
+    session.flush()
+    return project

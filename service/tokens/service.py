@@ -1,0 +1,83 @@
+"""Issuing, finding and revoking bearer tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.db import utcnow
+from service.errors import NotFound
+from service.organisations.models import Organisation
+from service.tokens.models import ApiToken
+
+TOKEN_PREFIX = "wbs_"
+# Updating last use on every request would turn every read into a write.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def issue_token(
+    session: Session,
+    organisation: Organisation,
+    name: str,
+    *,
+    read_only: bool = False,
+    expires_in_days: int | None = None,
+) -> tuple[ApiToken, str]:
+    """Create a token and return it with its secret, which is never stored or shown again."""
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    expires_at = utcnow() + timedelta(days=expires_in_days) if expires_in_days else None
+    token = ApiToken(
+        organisation=organisation,
+        name=name,
+        token_hash=hash_secret(secret),
+        prefix=secret[: len(TOKEN_PREFIX) + 6],
+        read_only=read_only,
+        expires_at=expires_at,
+    )
+    session.add(token)
+    session.flush()
+    return token, secret
+
+
+def find_usable_token(session: Session, secret: str, now: datetime) -> ApiToken | None:
+    digest = hash_secret(secret)
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest))
+    if token is None or not hmac.compare_digest(token.token_hash, digest):
+        return None
+    if token.revoked_at is not None or (token.expires_at is not None and token.expires_at <= now):
+        return None
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
+        token.last_used_at = now
+    return token
+
+
+def list_tokens(
+    session: Session,
+    *,
+    organisation_id: int | None = None,
+    after_id: int = 0,
+    limit: int | None = None,
+) -> list[ApiToken]:
+    query = select(ApiToken).where(ApiToken.id > after_id).order_by(ApiToken.id).limit(limit)
+    if organisation_id is not None:
+        query = query.where(ApiToken.organisation_id == organisation_id)
+    return list(session.scalars(query))
+
+
+def revoke_token(session: Session, token_id: int) -> ApiToken:
+    token = session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound(f"token {token_id} not found")
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+    session.flush()
+    return token

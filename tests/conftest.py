@@ -1,0 +1,182 @@
+"""Each run migrates a brand-new database (SQLite file or PostgreSQL database) with alembic;
+each test starts from empty tables.
+
+WBS_TEST_DATABASE=sqlite|postgresql picks the backend; WBS_TEST_POSTGRES_URL points at a
+server where the suite may create and drop its own databases.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from service import migrations
+from service.config import Settings
+from service.db import create_db_engine, create_session_factory
+from service.main import create_app
+from service.items.models import Item
+from service.models import Base
+from service.organisations.models import Organisation, OrgKind
+from service.projects.models import Project
+from service.tokens.service import issue_token
+
+BACKEND = os.environ.get("WBS_TEST_DATABASE", "sqlite")
+POSTGRES_URL = os.environ.get(
+    "WBS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+@contextmanager
+def new_database(directory: Path) -> Iterator[str]:
+    """A URL to an empty database of the backend under test, dropped afterwards."""
+    if BACKEND == "sqlite":
+        yield f"sqlite:///{directory / f'{uuid.uuid4().hex}.sqlite3'}"
+        return
+    if BACKEND != "postgresql":
+        raise pytest.UsageError(f"WBS_TEST_DATABASE must be sqlite or postgresql, not {BACKEND!r}")
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    name = f"wbs_test_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def migrate(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        migrations.upgrade(connection)
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with new_database(tmp_path_factory.mktemp("db")) as url:
+        migrate(url)
+        yield url
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = create_db_engine(Settings(database_url=database_url))
+    yield engine
+    engine.dispose()
+
+
+def _empty_tables(engine: Engine) -> None:
+    tables = list(reversed(Base.metadata.sorted_tables))
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(table.name for table in tables)
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            # SQLite checks the self-referencing parent key row by row while deleting.
+            connection.execute(Item.__table__.update().values(parent_id=None))
+            for table in tables:
+                connection.execute(table.delete())
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    # The failed-authentication limit has its own test; the others must not trip it.
+    return Settings(database_url=database_url, auth_failure_limit=1_000_000)
+
+
+@pytest.fixture
+def db(engine: Engine) -> Iterator[Session]:
+    """A session for arranging data and reading what the API stored."""
+    with create_session_factory(engine)() as session:
+        yield session
+    _empty_tables(engine)
+
+
+@pytest.fixture
+def app(settings: Settings, db: Session) -> FastAPI:
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@dataclass
+class World:
+    """Two municipalities, two vendors, a PMO, and projects between them, with tokens."""
+
+    orgs: dict[str, Organisation]
+    projects: dict[str, Project]
+    tokens: dict[str, str]
+
+    def auth(self, who: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[who]}"}
+
+
+@pytest.fixture
+def world(db: Session) -> World:
+    specs = {
+        "pmo": (OrgKind.pmo, "PMO"),
+        "town_a": (OrgKind.municipality, "さくら町"),
+        "town_b": (OrgKind.municipality, "みどり市"),
+        "vendor_x": (OrgKind.vendor, "みらい情報システム"),
+        "vendor_y": (OrgKind.vendor, "あおば電算"),
+    }
+    orgs = {
+        key: Organisation(kind=kind, code=key.replace("_", "-"), name=name)
+        for key, (kind, name) in specs.items()
+    }
+    db.add_all(orgs.values())
+    db.flush()
+    projects = {
+        "a_x": Project(
+            municipality=orgs["town_a"], vendor=orgs["vendor_x"], name="住民記録", consortium="east"
+        ),
+        "b_x": Project(
+            municipality=orgs["town_b"], vendor=orgs["vendor_x"], name="住民記録", consortium="east"
+        ),
+        "b_y": Project(
+            municipality=orgs["town_b"], vendor=orgs["vendor_y"], name="税務", consortium=None
+        ),
+    }
+    db.add_all(projects.values())
+    tokens = {key: issue_token(db, org, "test")[1] for key, org in orgs.items()}
+    tokens["town_a_read_only"] = issue_token(db, orgs["town_a"], "viewer", read_only=True)[1]
+    tokens["vendor_x_read_only"] = issue_token(db, orgs["vendor_x"], "viewer", read_only=True)[1]
+    db.commit()
+    return World(orgs=orgs, projects=projects, tokens=tokens)
+
+
+ItemFactory = Callable[..., dict[str, object]]
+
+
+@pytest.fixture
+def make_item(client: TestClient, world: World) -> ItemFactory:
+    """Create an item through the API as the project's vendor and return its JSON."""
+
+    def make(project: str = "a_x", **fields: object) -> dict[str, object]:
+        body = {"title": f"作業 {fields.get('code')}", "responsibility": "vendor", **fields}
+        response = client.post(
+            f"/api/v1/projects/{world.projects[project].id}/items",
+            json=body,
+            headers=world.auth("pmo"),
+        )
+        assert response.status_code == 201, response.text
+        return dict(response.json())
+
+    return make
