@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -244,15 +245,34 @@ def _validation_error(_request: Request, exc: Exception) -> Response:
     )
 
 
-def _http_error(_request: Request, exc: Exception) -> Response:
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the API documents for the request's path.
+
+    Starlette's own Allow header names only the first route that matched the path.
+    """
+    document = request.app.openapi()
+    methods: set[str] = set()
+    for template, operations in document.get("paths", {}).items():
+        pattern = re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, request.url.path):
+            methods.update(method.upper() for method in operations)
+    return sorted(methods)
+
+
+def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     error = _ERRORS_BY_STATUS.get(exc.status_code)
     slug = error.slug if error else f"http-{exc.status_code}"
     title = error.title if error else str(exc.detail)
     detail = str(exc.detail)
+    headers = dict(exc.headers or {})
     if exc.status_code == 404:
         detail = "no such resource"
-    return problem_response(exc.status_code, slug, title, detail, headers=exc.headers)
+    if exc.status_code == 405:
+        allowed = allowed_methods(request)
+        headers["Allow"] = ", ".join(allowed)
+        detail = f"{request.method} is not supported here; use {', '.join(allowed)}"
+    return problem_response(exc.status_code, slug, title, detail, headers=headers)
 
 
 def _database_unavailable(_request: Request, exc: Exception) -> Response:

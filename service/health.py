@@ -24,7 +24,7 @@ class Readiness(BaseModel):
     revision: str
 
 
-@router.get("/healthz")
+@router.get("/healthz", responses=problem_responses())
 def get_health() -> Health:
     """Whether the process is alive.
 

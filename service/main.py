@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
@@ -29,6 +30,17 @@ def operation_id(route: APIRoute) -> str:
     """`list_items` → `listItems`: short, stable ids for generated clients."""
     head, *rest = route.name.split("_")
     return head + "".join(word.capitalize() for word in rest)
+
+
+def summaries_from_docstrings(document: dict[str, Any]) -> dict[str, Any]:
+    """An operation's docstring: first line → summary, the rest → description."""
+    for path_item in document.get("paths", {}).values():
+        for operation in path_item.values():
+            first, _, rest = operation.get("description", "").partition("\n")
+            if first:
+                operation["summary"] = first.strip().rstrip(".")
+                operation["description"] = rest.strip() or first.strip()
+    return document
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -56,6 +68,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health_router)
     app.include_router(api_router)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = summaries_from_docstrings(FastAPI.openapi(app))
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
 
 

@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session
 from service import migrations
 from service.config import Settings
 from service.db import create_db_engine, create_session_factory
-from service.main import create_app
 from service.items.models import Item
+from service.main import create_app
 from service.models import Base
 from service.organisations.models import Organisation, OrgKind
 from service.projects.models import Project
