@@ -1,0 +1,132 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.config import Settings
+from service.db import utcnow
+from service.main import create_app
+from service.tokens.models import ApiToken
+from service.tokens.service import hash_secret
+from tests.conftest import World
+
+
+def test_me_names_the_callers_organisation_and_token(client: TestClient, world: World) -> None:
+    response = client.get("/api/v1/me", headers=world.auth("town_a_read_only"))
+    assert response.status_code == 200
+    body = response.json()
+    assert body["organisation"]["code"] == "town-a"
+    assert body["organisation"]["kind"] == "municipality"
+    assert body["token_name"] == "viewer"
+    assert body["read_only"] is True
+
+
+def test_pmo_issues_a_token_shown_once_and_stored_as_a_hash(
+    client: TestClient, world: World, db: Session
+) -> None:
+    response = client.post(
+        "/api/v1/tokens",
+        headers=world.auth("pmo"),
+        json={"organisation_id": world.orgs["town_b"].id, "name": "script", "expires_in_days": 7},
+    )
+    assert response.status_code == 201
+    secret = response.json()["token"]
+    assert response.json()["expires_at"] is not None
+    stored = db.scalar(select(ApiToken).where(ApiToken.name == "script"))
+    assert stored is not None
+    assert stored.token_hash == hash_secret(secret)
+    assert (
+        client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).json()[
+            "organisation"
+        ]["code"]
+        == "town-b"
+    )
+
+    listing = client.get("/api/v1/tokens", headers=world.auth("pmo"))
+    assert listing.status_code == 200
+    assert secret not in listing.text
+    assert "script" in listing.text
+    assert all("token" not in item for item in listing.json()["items"])
+
+
+def test_revoked_and_expired_tokens_are_401_with_a_bearer_challenge(
+    client: TestClient, world: World, db: Session
+) -> None:
+    token_id = client.post(
+        "/api/v1/tokens",
+        headers=world.auth("pmo"),
+        json={"organisation_id": world.orgs["town_a"].id, "name": "t"},
+    ).json()
+    secret = token_id["token"]
+    assert (
+        client.delete(f"/api/v1/tokens/{token_id['id']}", headers=world.auth("pmo")).status_code
+        == 204
+    )
+    assert (
+        client.delete(f"/api/v1/tokens/{token_id['id']}", headers=world.auth("pmo")).status_code
+        == 204
+    )
+    revoked = client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"})
+    assert revoked.status_code == 401
+    assert revoked.headers["WWW-Authenticate"].startswith("Bearer")
+
+    expired = db.scalar(select(ApiToken).where(ApiToken.organisation_id == world.orgs["town_b"].id))
+    assert expired is not None
+    expired.expires_at = utcnow() - timedelta(seconds=1)
+    db.commit()
+    assert client.get("/api/v1/me", headers=world.auth("town_b")).status_code == 401
+
+
+def test_malformed_authorization_headers_are_401(client: TestClient, world: World) -> None:
+    for value in (
+        "Bearer",
+        "Basic dXNlcjpwYXNz",
+        "Bearer not-a-token",
+        world.tokens["pmo"],
+        "bearer  ",
+    ):
+        response = client.get("/api/v1/me", headers={"Authorization": value})
+        assert response.status_code == 401, value
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_last_use_is_recorded(client: TestClient, world: World, db: Session) -> None:
+    client.get("/api/v1/me", headers=world.auth("vendor_y"))
+    token = db.scalar(select(ApiToken).where(ApiToken.organisation_id == world.orgs["vendor_y"].id))
+    assert token is not None
+    db.refresh(token)
+    assert token.last_used_at is not None
+
+
+def test_only_the_pmo_manages_tokens(client: TestClient, world: World) -> None:
+    body = {"organisation_id": world.orgs["town_a"].id, "name": "x"}
+    assert (
+        client.post("/api/v1/tokens", headers=world.auth("vendor_x"), json=body).status_code == 403
+    )
+    assert client.post("/api/v1/tokens", headers=world.auth("town_a"), json=body).status_code == 403
+    assert client.get("/api/v1/tokens", headers=world.auth("town_a")).status_code == 403
+    assert (
+        client.post(
+            "/api/v1/tokens", headers=world.auth("pmo"), json={**body, "organisation_id": 99999}
+        ).status_code
+        == 422
+    )
+
+
+def test_repeated_failures_from_one_client_are_slowed_down(world: World, database_url: str) -> None:
+    settings = Settings(
+        database_url=database_url, auth_failure_limit=3, auth_failure_window_seconds=60
+    )
+    with TestClient(create_app(settings)) as client:
+        statuses = [
+            client.get("/api/v1/me", headers={"Authorization": "Bearer wrong"}).status_code
+            for _ in range(4)
+        ]
+        assert statuses == [401, 401, 401, 429]
+        blocked = client.get("/api/v1/me", headers=world.auth("pmo"))
+        assert blocked.status_code == 429
+        assert int(blocked.headers["Retry-After"]) >= 1
+        assert blocked.headers["content-type"] == "application/problem+json"
