@@ -132,6 +132,17 @@ def test_duplicate_code_is_a_409(client: TestClient, world: World, make_item: It
     [
         ({"code": "1", "title": "x", "responsibility": "vendor", "id": 5}, "id"),
         ({"code": "1", "title": "x", "responsibility": "vendor", "version": 3}, "version"),
+        (
+            {
+                "code": "1",
+                "title": "x",
+                "responsibility": "vendor",
+                "updated_at": "2026-01-01T00:00:00Z",
+            },
+            "updated_at",
+        ),
+        ({"code": "1", "title": "x", "responsibility": "vendor", "actor": "pmo"}, "actor"),
+        ({"code": "1", "title": "x", "responsibility": "vendor", "project_id": 2}, "project_id"),
         ({"code": "1", "title": "x", "responsibility": "somebody"}, "responsibility"),
         ({"code": "1", "title": "x", "responsibility": "vendor", "progress": 101}, "progress"),
         ({"code": "1", "title": "  ", "responsibility": "vendor"}, "title"),

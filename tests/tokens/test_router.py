@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -130,3 +132,19 @@ def test_repeated_failures_from_one_client_are_slowed_down(world: World, databas
         assert blocked.status_code == 429
         assert int(blocked.headers["Retry-After"]) >= 1
         assert blocked.headers["content-type"] == "application/problem+json"
+
+
+def test_tokens_never_reach_the_logs(
+    client: TestClient, world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    client.get("/api/v1/me", headers=world.auth("pmo"))
+    client.get("/api/v1/me", headers={"Authorization": "Bearer wbs_guessed-secret-value"})
+    client.post(
+        "/api/v1/tokens",
+        headers=world.auth("pmo"),
+        json={"organisation_id": world.orgs["town_a"].id, "name": "n"},
+    )
+    assert caplog.records, "expected the request to log something at DEBUG"
+    assert world.tokens["pmo"] not in caplog.text
+    assert "guessed-secret-value" not in caplog.text
