@@ -177,16 +177,16 @@ def _from_match(
         exact = groups.get("year") is not None
         return ParsedDate(day, None if exact else original)
     part = groups.get("part")
-    last = _last_day(year, month)
+    month_end = _last_day(year, month)
     if part in _THIRDS:
         low, high = _THIRDS[part]
-        day = date(year, month, low if role is Role.start else min(high, last))
+        day = date(year, month, low if role is Role.start else min(high, month_end))
     elif part in ("初", "初め", "頭"):
         day = date(year, month, 1)
     elif part == "末":
-        day = date(year, month, last)
+        day = date(year, month, month_end)
     else:
-        day = date(year, month, 1 if role is Role.start else last)
+        day = date(year, month, 1 if role is Role.start else month_end)
     _check_era(era, day, original)
     return ParsedDate(day, original)
 

@@ -74,7 +74,7 @@ def test_1904_serials_use_the_workbooks_epoch(day: date) -> None:
 
 @given(days)
 def test_a_month_alone_spans_the_month_and_keeps_its_text(day: date) -> None:
-    name, letter, year = era_of(day.replace(day=1))
+    name, _letter, year = era_of(day.replace(day=1))
     last = calendar.monthrange(day.year, day.month)[1]
     for text in (f"{day.year}年{day.month}月", f"{day.year}/{day.month}"):
         start, end = parse_date(text, Role.start), parse_date(text, Role.end)
