@@ -1,0 +1,539 @@
+"""A sheet's rows as typed WBS rows, with every problem named by sheet, row, column and value."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from importers.dates import DateContext, DateError, Role, parse_date
+from importers.layout import (
+    HEADER_SEARCH_ROWS,
+    MARK_PREFIX,
+    Layout,
+    column_letter,
+    detect_layout,
+    layout_from_mapping,
+)
+from importers.sources import (
+    Cell,
+    ImportFileError,
+    Limits,
+    SheetSource,
+    Source,
+    indent,
+    number_format,
+    open_source,
+)
+from importers.values import (
+    Party,
+    ValueProblem,
+    clean_text,
+    key,
+    lettered_suffix,
+    read_code,
+    read_marks,
+    read_predecessors,
+    read_progress,
+    read_responsibility,
+    read_status,
+)
+
+LEVELS = ("level1", "level2", "level3")
+SHORT_TEXT = ("title", "assignee")
+LONG_TEXT = ("description", "deliverable", "notes")
+DATES = (
+    ("planned_start", Role.start),
+    ("planned_end", Role.end),
+    ("actual_start", Role.start),
+    ("actual_end", Role.end),
+)
+_SIDE_SHEETS = tuple(
+    key(word)
+    for word in ("表紙", "凡例", "目次", "説明", "注意", "履歴", "記入例", "使い方", "cover",
+                 "legend", "readme", "instructions", "index", "changelog", "history")
+)  # fmt: skip
+_TOTALS = {key(word) for word in ("合計", "小計", "総計", "計", "total", "subtotal", "grand total")}
+_NOTE_PREFIX = re.compile(r"^\s*(※|注[\s:：0-9０-９)）.．]|注$|\*)")
+
+
+class SheetChoiceRequired(ImportFileError):
+    status = 422
+
+
+class LayoutNotFound(ImportFileError):
+    status = 422
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    sheet: str
+    row: int
+    column: str | None
+    value: str | None
+    message: str
+
+
+@dataclass
+class ImportRow:
+    row: int
+    code: str
+    # Set when the sheet's structure names the parent (levels, indentation, ア) under 1);
+    # otherwise the parent follows from the code itself.
+    parent_code: str | None
+    values: dict[str, Any]
+    columns: dict[str, str]
+    is_group: bool = False
+
+
+@dataclass
+class SheetInfo:
+    name: str
+    role: str  # wbs | side | hidden | no_header
+    header_rows: list[int]
+    mapping: dict[str, list[str]]
+
+
+@dataclass
+class ParsedSheet:
+    sheet: str
+    sheets: list[SheetInfo]
+    header_rows: list[int]
+    mapping: dict[str, list[str]]
+    ignored_columns: list[tuple[str, str]]
+    fields: set[str]
+    rows: list[ImportRow] = field(default_factory=list)
+    skipped: list[Diagnostic] = field(default_factory=list)
+    errors: list[Diagnostic] = field(default_factory=list)
+
+
+def _top_rows(sheet: SheetSource) -> list[Sequence[Cell]]:
+    rows = []
+    for number, cells in sheet.rows():
+        rows.append(cells)
+        if number >= HEADER_SEARCH_ROWS:
+            break
+    return rows
+
+
+def _values(cells: Sequence[Cell]) -> list[object]:
+    return [cell.value for cell in cells]
+
+
+def inspect_sheets(source: Source) -> list[tuple[SheetInfo, Layout | None]]:
+    found: list[tuple[SheetInfo, Layout | None]] = []
+    for sheet in source.sheets:
+        if not sheet.visible:
+            found.append((SheetInfo(sheet.name, "hidden", [], {}), None))
+            continue
+        layout = detect_layout([_values(row) for row in _top_rows(sheet)])
+        if any(word in key(sheet.name) for word in _SIDE_SHEETS) and (
+            layout is None or len(source.sheets) > 1
+        ):
+            found.append((SheetInfo(sheet.name, "side", [], {}), None))
+        elif layout is None:
+            found.append((SheetInfo(sheet.name, "no_header", [], {}), None))
+        else:
+            found.append(
+                (SheetInfo(sheet.name, "wbs", list(layout.header_rows), layout.mapping()), layout)
+            )
+    return found
+
+
+def _choose(
+    source: Source,
+    found: list[tuple[SheetInfo, Layout | None]],
+    wanted: str | None,
+    *,
+    mapped: bool = False,
+) -> tuple[SheetSource, Layout | None]:
+    by_name = {sheet.name: sheet for sheet in source.sheets}
+    candidates = [info.name for info, layout in found if layout is not None]
+    if mapped and not candidates:
+        # With the caller's own mapping, any visible sheet that is not a cover can be the WBS.
+        candidates = [info.name for info, _ in found if info.role == "no_header"]
+    if wanted is not None:
+        if wanted not in by_name:
+            raise SheetChoiceRequired(
+                f"there is no sheet {wanted!r}; the sheets are: {', '.join(by_name)}",
+                candidates=candidates,
+            )
+        layout = next(layout for info, layout in found if info.name == wanted)
+        return by_name[wanted], layout
+    if len(candidates) == 1:
+        name = candidates[0]
+        return by_name[name], next(layout for info, layout in found if info.name == name)
+    if not candidates:
+        raise LayoutNotFound(
+            "no sheet has a WBS header row (such as 項番 / 作業項目 / 担当 / 期限) in its first "
+            f"{HEADER_SEARCH_ROWS} rows; pass a column mapping",
+            candidates=[info.name for info, _ in found],
+        )
+    raise SheetChoiceRequired(
+        f"several sheets look like a WBS: {', '.join(candidates)}; name the one to import",
+        candidates=candidates,
+    )
+
+
+def _long_text(value: object) -> str | None:
+    if value is None:
+        return None
+    lines = [re.sub(r"[ \t\u3000]+", " ", line).strip() for line in str(value).splitlines()]
+    text = "\n".join(line for line in lines if line)
+    return text or None
+
+
+def _indent_level(cell: Cell | None) -> int:
+    if cell is None or not isinstance(cell.value, str):
+        return indent(cell) if cell is not None else 0
+    # One full-width space, or two half-width ones, per outline level.
+    raw = cell.value.replace("\u3000", "  ")
+    leading = len(raw) - len(raw.lstrip(" "))
+    return indent(cell) + leading // 2
+
+
+@dataclass
+class _Hierarchy:
+    """Codes and parents for sheets whose codes are missing or relative."""
+
+    mode: str  # code | levels | indent | flat
+    counters: list[int] = field(default_factory=list)
+    path: list[tuple[str, str]] = field(default_factory=list)  # (title, code) per depth
+    last_numbered: str | None = None
+
+    def generated(self, depth: int) -> tuple[str, str | None]:
+        del self.counters[depth + 1 :]
+        while len(self.counters) <= depth:
+            self.counters.append(0)
+        self.counters[depth] += 1
+        code = ".".join(str(n) for n in self.counters[: depth + 1])
+        parent = self.path[depth - 1][1] if depth > 0 and len(self.path) >= depth else None
+        return code, parent
+
+    def enter(self, depth: int, title: str, code: str) -> None:
+        del self.path[depth:]
+        self.path.append((title, code))
+
+
+class _RowReader:
+    def __init__(self, sheet: str, layout: Layout, epoch: Any) -> None:
+        self.sheet = sheet
+        self.layout = layout
+        self.epoch = epoch
+        self.columns: dict[str, list[int]] = {}
+        for index, name in sorted(layout.columns.items()):
+            self.columns.setdefault(name, []).append(index)
+        self.dates = DateContext()
+        self.errors: list[Diagnostic] = []
+
+    def cell(self, cells: Sequence[Cell], name: str) -> tuple[Cell | None, str | None]:
+        indexes = self.columns.get(name)
+        if not indexes:
+            return None, None
+        index = indexes[0]
+        return (cells[index] if index < len(cells) else None), column_letter(index)
+
+    def value(self, cells: Sequence[Cell], name: str) -> object:
+        cell, _ = self.cell(cells, name)
+        return cell.value if cell is not None else None
+
+    def problem(self, row: int, column: str | None, value: object, message: str) -> None:
+        shown = None if value is None else str(value)
+        self.errors.append(Diagnostic(self.sheet, row, column, shown, message))
+
+    def values(self, row: int, cells: Sequence[Cell]) -> tuple[dict[str, Any], dict[str, str]]:
+        values: dict[str, Any] = {}
+        columns: dict[str, str] = {}
+        for name in SHORT_TEXT + LONG_TEXT:
+            cell, letter = self.cell(cells, name)
+            if letter is None:
+                continue
+            raw = cell.value if cell is not None else None
+            values[name] = clean_text(raw) if name in SHORT_TEXT else _long_text(raw)
+            columns[name] = letter
+        self._responsibility(row, cells, values, columns)
+        for name, role in DATES:
+            cell, letter = self.cell(cells, name)
+            if letter is None:
+                continue
+            columns[name] = letter
+            raw = cell.value if cell is not None else None
+            try:
+                parsed = parse_date(raw, role, self.dates, epoch=self.epoch)
+            except DateError as error:
+                self.problem(row, letter, raw, str(error))
+                continue
+            values[name] = parsed.day if parsed else None
+            values[f"{name}_text"] = parsed.text if parsed else None
+        for kind in ("planned", "actual"):
+            start, end = values.get(f"{kind}_start"), values.get(f"{kind}_end")
+            if start and end and end < start:
+                self.problem(
+                    row, columns.get(f"{kind}_end"), values.get(f"{kind}_end_text") or end,
+                    f"{kind} end {end} is before its start {start}",
+                )  # fmt: skip
+        self._progress(row, cells, values, columns)
+        cell, letter = self.cell(cells, "predecessors")
+        if letter is not None:
+            values["predecessors"] = read_predecessors(cell.value if cell else None)
+            columns["predecessors"] = letter
+        cell, letter = self.cell(cells, "id")
+        if letter is not None and cell is not None and cell.value not in (None, ""):
+            try:
+                values["id"] = int(str(cell.value).strip().removesuffix(".0"))
+            except ValueError:
+                self.problem(
+                    row, letter, cell.value, "the ID column holds a number the export wrote"
+                )
+        return values, columns
+
+    def _responsibility(
+        self, row: int, cells: Sequence[Cell], values: dict[str, Any], columns: dict[str, str]
+    ) -> None:
+        cell, letter = self.cell(cells, "responsibility")
+        marks: dict[Party, list[object]] = {}
+        mark_letters = []
+        for name, indexes in self.columns.items():
+            if name.startswith(MARK_PREFIX):
+                party: Party = "vendor" if name.endswith("vendor") else "municipality"
+                marks[party] = [cells[i].value if i < len(cells) else None for i in indexes]
+                mark_letters += [column_letter(i) for i in indexes]
+        try:
+            if letter is not None:
+                columns["responsibility"] = letter
+                values["responsibility"] = read_responsibility(cell.value if cell else None)
+            elif marks:
+                columns["responsibility"] = "/".join(mark_letters)
+                values["responsibility"] = read_marks(marks)
+        except ValueProblem as problem:
+            raw = (
+                cell.value
+                if letter is not None and cell is not None
+                else " ".join(str(v) for cells_ in marks.values() for v in cells_ if v is not None)
+            )
+            self.problem(row, columns["responsibility"], raw or None, str(problem))
+
+    def _progress(
+        self, row: int, cells: Sequence[Cell], values: dict[str, Any], columns: dict[str, str]
+    ) -> None:
+        progress_cell, progress_letter = self.cell(cells, "progress")
+        if progress_letter is not None:
+            columns["progress"] = progress_letter
+            raw = progress_cell.value if progress_cell else None
+            try:
+                values["progress"] = read_progress(raw, number_format(progress_cell))
+            except ValueProblem as problem:
+                self.problem(row, progress_letter, raw, str(problem))
+        status_cell, status_letter = self.cell(cells, "status")
+        if status_letter is not None:
+            columns["status"] = status_letter
+            raw = status_cell.value if status_cell else None
+            try:
+                values["status"] = read_status(raw)
+            except ValueProblem as problem:
+                self.problem(row, status_letter, raw, str(problem))
+        progress = values.get("progress")
+        if values.get("status") is None and (status_letter or progress_letter):
+            # A blank status says no more than the progress beside it.
+            values["status"] = (
+                "done" if progress == 100 else "in_progress" if progress else "not_started"
+            )
+        if values.get("progress") is None and progress_letter:
+            values["progress"] = 100 if values.get("status") in ("done", "not_applicable") else 0
+
+
+def _skip_reason(texts: list[str], code: str | None, title: str | None) -> str | None:
+    first = next((t for t in texts if t), "")
+    if _NOTE_PREFIX.match(first):
+        return "a note (starts with ※ or 注), not an item"
+    for text in (code, title, first):
+        if text and key(text) in _TOTALS:
+            return f"a total row ({text}), not an item"
+    return None
+
+
+def _rows(
+    sheet: SheetSource, layout: Layout, epoch: Any, parsed: ParsedSheet
+) -> Iterator[ImportRow]:
+    reader = _RowReader(sheet.name, layout, epoch)
+    fields = layout.fields()
+    if "code" in fields:
+        hierarchy = _Hierarchy("code")
+    elif fields & set(LEVELS):
+        hierarchy = _Hierarchy("levels")
+    else:
+        # Without codes or levels, the title's indentation is the outline (none: a flat list).
+        hierarchy = _Hierarchy("indent")
+    levels = [name for name in (*LEVELS, "title") if name in fields]
+    blank_rows: list[int] = []
+    seen_codes: dict[str, int] = {}
+    for number, cells in sheet.rows():
+        if number < layout.first_data_row:
+            continue
+        texts = [clean_text(cell.value) or "" for cell in cells]
+        if not any(texts):
+            blank_rows.append(number)
+            continue
+        for blank in blank_rows:
+            parsed.skipped.append(Diagnostic(sheet.name, blank, None, None, "a blank row"))
+        blank_rows = []
+        code_cell, code_letter = reader.cell(cells, "code")
+        code = read_code(code_cell.value) if code_cell is not None else None
+        title = clean_text(reader.value(cells, "title"))
+        reason = _skip_reason(texts, code, title)
+        if reason:
+            parsed.skipped.append(
+                Diagnostic(sheet.name, number, None, next(t for t in texts if t), reason)
+            )
+            continue
+        values, columns = reader.values(number, cells)
+        parent: str | None = None
+        if hierarchy.mode == "code":
+            if code is None:
+                if title is None:
+                    parsed.skipped.append(
+                        Diagnostic(sheet.name, number, None, None, "no code and no title")
+                    )
+                else:
+                    reader.problem(
+                        number, code_letter, None, "the item has a title but no code (項番)"
+                    )
+                continue
+            letter = lettered_suffix(code)
+            if letter and hierarchy.last_numbered:
+                parent = hierarchy.last_numbered
+                code = f"{parent}-{letter}"
+            elif not letter:
+                hierarchy.last_numbered = code
+            if title is None:
+                reader.problem(
+                    number, reader.cell(cells, "title")[1], None, "the item has no title"
+                )
+        else:
+            step = _structured(hierarchy, reader, levels, number, cells, values, columns)
+            if step is None:
+                continue
+            yield from step[0]
+            code, parent, title = step[1], step[2], step[3]
+        if code in seen_codes:
+            reader.problem(
+                number, code_letter, code, f"code {code} is already used in row {seen_codes[code]}"
+            )
+            continue
+        seen_codes[code] = number
+        values["title"] = title
+        yield ImportRow(number, code, parent, values, columns)
+    parsed.errors.extend(reader.errors)
+
+
+def _structured(
+    hierarchy: _Hierarchy,
+    reader: _RowReader,
+    levels: list[str],
+    number: int,
+    cells: Sequence[Cell],
+    values: dict[str, Any],
+    columns: dict[str, str],
+) -> tuple[list[ImportRow], str, str | None, str] | None:
+    """Codes made up from level columns (blank means same as above) or from indentation."""
+    groups: list[ImportRow] = []
+    if hierarchy.mode == "levels":
+        given = [clean_text(reader.value(cells, name)) for name in levels]
+        deepest = max((i for i, text in enumerate(given) if text), default=None)
+        if deepest is None:
+            return None
+        for depth in range(deepest):
+            text = given[depth]
+            known = hierarchy.path[depth][0] if depth < len(hierarchy.path) else None
+            if text is None or text == known:
+                continue
+            code, parent = hierarchy.generated(depth)
+            hierarchy.enter(depth, text, code)
+            groups.append(ImportRow(number, code, parent, {"title": text}, {}, is_group=True))
+        title = given[deepest]
+        assert title is not None
+        depth = deepest
+    else:
+        title_cell, _ = reader.cell(cells, "title")
+        title = clean_text(title_cell.value if title_cell else None) or ""
+        if not title:
+            return None
+        depth = min(_indent_level(title_cell), len(hierarchy.path))
+    code, parent = hierarchy.generated(depth)
+    hierarchy.enter(depth, title, code)
+    return groups, code, parent, title
+
+
+def _roll_up_groups(rows: list[ImportRow]) -> None:
+    """A group made up from level columns takes its children's sides and span."""
+    children: dict[str, list[ImportRow]] = {}
+    for row in rows:
+        if row.parent_code:
+            children.setdefault(row.parent_code, []).append(row)
+    for row in reversed(rows):
+        if not row.is_group:
+            continue
+        kids = children.get(row.code, [])
+        sides = {kid.values.get("responsibility") for kid in kids} - {None}
+        row.values["responsibility"] = sides.pop() if len(sides) == 1 else "joint"
+        starts = [kid.values["planned_start"] for kid in kids if kid.values.get("planned_start")]
+        ends = [kid.values["planned_end"] for kid in kids if kid.values.get("planned_end")]
+        row.values["planned_start"] = min(starts) if starts else None
+        row.values["planned_end"] = max(ends) if ends else None
+        statuses = {kid.values.get("status") for kid in kids}
+        if statuses and statuses <= {"done", "not_applicable"}:
+            row.values["status"] = "done"
+        elif statuses - {None, "not_started"}:
+            row.values["status"] = "in_progress"
+
+
+def parse_workbook(
+    data: bytes,
+    filename: str,
+    *,
+    sheet: str | None = None,
+    mapping: dict[str, str] | None = None,
+    header_row: int | None = None,
+    limits: Limits | None = None,
+) -> ParsedSheet:
+    """Read an upload into typed rows; file-level problems raise, row-level ones are collected."""
+    source = open_source(data, filename, limits or Limits())
+    try:
+        found = inspect_sheets(source)
+        chosen, layout = _choose(source, found, sheet, mapped=bool(mapping))
+        if mapping:
+            top = _top_rows(chosen)
+            row = header_row or (layout.header_rows[-1] if layout else 1)
+            if not 1 <= row <= len(top):
+                raise LayoutNotFound(f"header_row {row} is not among the first {len(top)} rows")
+            try:
+                layout = layout_from_mapping(mapping, row, _values(top[row - 1]))
+            except ValueError as error:
+                raise LayoutNotFound(str(error)) from None
+        if layout is None:
+            raise LayoutNotFound(
+                f"sheet {chosen.name!r} has no WBS header row in its first "
+                f"{HEADER_SEARCH_ROWS} rows; pass a column mapping",
+                candidates=[chosen.name],
+            )
+        if "title" not in layout.fields() and not layout.fields() & set(LEVELS):
+            raise LayoutNotFound("the mapping names no title column (作業項目)")
+        parsed = ParsedSheet(
+            sheet=chosen.name,
+            sheets=[info for info, _ in found],
+            header_rows=list(layout.header_rows),
+            mapping=layout.mapping(),
+            ignored_columns=layout.ignored,
+            fields={name for name in layout.fields() if not name.startswith(MARK_PREFIX)}
+            | (
+                {"responsibility"}
+                if any(n.startswith(MARK_PREFIX) for n in layout.fields())
+                else set()
+            ),
+        )
+        parsed.rows = list(_rows(chosen, layout, source.epoch, parsed))
+        _roll_up_groups(parsed.rows)
+        return parsed
+    finally:
+        source.close()
