@@ -191,16 +191,17 @@ def _score(layout: Layout) -> int:
 def detect_layout(top_rows: Sequence[Sequence[object]], first_row_number: int = 1) -> Layout | None:
     """The best header (one row, or two with a group row above) among the first rows."""
     texts = [_texts(row) for row in top_rows[:HEADER_SEARCH_ROWS]]
-    best: tuple[int, Layout] | None = None
+    best: tuple[tuple[int, int], Layout] | None = None
     for offset, row in enumerate(texts):
         number = first_row_number + offset
         candidates = [_layout_of(row, None, (number,))]
-        if offset + 1 < len(texts):
+        if offset + 1 < len(texts) and any(row):
             candidates.append(_layout_of(row, texts[offset + 1], (number, number + 1)))
         for candidate in candidates:
-            score = _score(candidate)
-            if score >= 2 and (best is None or score > best[0]):
-                best = (score, candidate)
+            # On equal scores the single row wins: a second row must add meaning to count.
+            rank = (_score(candidate), -len(candidate.header_rows))
+            if rank[0] >= 2 and (best is None or rank > best[0]):
+                best = (rank, candidate)
     return best[1] if best else None
 
 

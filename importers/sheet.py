@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +41,7 @@ from importers.values import (
 )
 
 LEVELS = ("level1", "level2", "level3")
+PROGRESS_EVERY = 1000
 SHORT_TEXT = ("title", "assignee")
 LONG_TEXT = ("description", "deliverable", "notes")
 DATES = (
@@ -354,7 +355,11 @@ def _skip_reason(texts: list[str], code: str | None, title: str | None) -> str |
 
 
 def _rows(
-    sheet: SheetSource, layout: Layout, epoch: Any, parsed: ParsedSheet
+    sheet: SheetSource,
+    layout: Layout,
+    epoch: Any,
+    parsed: ParsedSheet,
+    progress: Callable[[int], None] | None = None,
 ) -> Iterator[ImportRow]:
     reader = _RowReader(sheet.name, layout, epoch)
     fields = layout.fields()
@@ -369,6 +374,8 @@ def _rows(
     blank_rows: list[int] = []
     seen_codes: dict[str, int] = {}
     for number, cells in sheet.rows():
+        if progress is not None and number % PROGRESS_EVERY == 0:
+            progress(number)
         if number < layout.first_data_row:
             continue
         texts = [clean_text(cell.value) or "" for cell in cells]
@@ -496,6 +503,7 @@ def parse_workbook(
     mapping: dict[str, str] | None = None,
     header_row: int | None = None,
     limits: Limits | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> ParsedSheet:
     """Read an upload into typed rows; file-level problems raise, row-level ones are collected."""
     source = open_source(data, filename, limits or Limits())
@@ -532,7 +540,7 @@ def parse_workbook(
                 else set()
             ),
         )
-        parsed.rows = list(_rows(chosen, layout, source.epoch, parsed))
+        parsed.rows = list(_rows(chosen, layout, source.epoch, parsed, progress))
         _roll_up_groups(parsed.rows)
         return parsed
     finally:

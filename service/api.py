@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter
 
+from service.imports.router import router as imports_router
 from service.items.router import router as items_router
 from service.organisations.router import router as organisations_router
 from service.projects.router import router as projects_router
@@ -10,5 +11,11 @@ from service.tokens.router import router as tokens_router
 API_PREFIX = "/api/v1"
 
 api_router = APIRouter(prefix=API_PREFIX)
-for feature_router in (tokens_router, organisations_router, projects_router, items_router):
+for feature_router in (
+    tokens_router,
+    organisations_router,
+    projects_router,
+    items_router,
+    imports_router,
+):
     api_router.include_router(feature_router)

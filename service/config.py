@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from importers.sources import Limits, MiB
+
 DEFAULT_DATABASE_URL = "sqlite:///./var/wbs-sync.sqlite3"
 
 
@@ -30,6 +32,14 @@ class Settings(BaseSettings):
         60, ge=1, description="Window over which failed authentications are counted."
     )
 
+    import_max_upload_mb: int = Field(20, ge=1, le=1024, description="Largest upload accepted.")
+    import_max_uncompressed_mb: int = Field(
+        200, ge=1, le=8192, description="Largest unpacked size of a workbook (zip bombs)."
+    )
+    import_max_rows: int = Field(200_000, ge=10, description="Most rows read from one sheet.")
+    import_max_columns: int = Field(200, ge=5, description="Most columns read from one sheet.")
+    import_max_cell_chars: int = Field(10_000, ge=100, description="Longest text in one cell.")
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -44,6 +54,16 @@ class Settings(BaseSettings):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def import_limits(self) -> Limits:
+        return Limits(
+            max_upload_bytes=self.import_max_upload_mb * MiB,
+            max_uncompressed_bytes=self.import_max_uncompressed_mb * MiB,
+            max_rows=self.import_max_rows,
+            max_columns=self.import_max_columns,
+            max_cell_chars=self.import_max_cell_chars,
+        )
 
 
 @lru_cache

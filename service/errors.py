@@ -31,6 +31,16 @@ class FieldError(BaseModel):
     type: str = Field(description="Machine-readable error kind.")
 
 
+class SheetDiagnostic(BaseModel):
+    """A problem in an uploaded sheet, where a person finds it in Excel."""
+
+    sheet: str
+    row: int = Field(description="Sheet row number (1-based); 0 for the sheet as a whole.")
+    column: str | None = Field(description="Column letter, e.g. `E`.")
+    value: str | None = Field(description="The cell's text as read.")
+    message: str
+
+
 class Problem(BaseModel):
     """RFC 9457 problem details."""
 
@@ -56,6 +66,15 @@ class Problem(BaseModel):
     )
     current_version: int | None = Field(
         default=None, description="For 412: the version the resource has now."
+    )
+    sheet_errors: list[SheetDiagnostic] | None = Field(
+        default=None, description="For an import: every problem found in the sheet."
+    )
+    candidates: list[str] | None = Field(
+        default=None, description="For an import: the sheets that could be the WBS."
+    )
+    fields: list[str] | None = Field(
+        default=None, description="For 403 on an update: the fields the caller does not own."
     )
 
 
@@ -99,6 +118,22 @@ class NotFound(ServiceError):
     slug = "not-found"
     title = "Not found"
     description = "No such resource, or none the caller may see."
+
+
+class PayloadTooLarge(ServiceError):
+    status = 413
+    slug = "too-large"
+    title = "Too large"
+    description = (
+        "The upload exceeds a size, row, column or cell-length limit; nothing was written."
+    )
+
+
+class UnsupportedMediaType(ServiceError):
+    status = 415
+    slug = "unsupported-file"
+    title = "Unsupported file"
+    description = "Not an .xlsx, .xlsm or CSV file, or its contents do not match its name."
 
 
 class Conflict(ServiceError):
@@ -151,6 +186,8 @@ _ERRORS_BY_STATUS: dict[int, type[ServiceError]] = {
         NotFound,
         Conflict,
         PreconditionFailed,
+        PayloadTooLarge,
+        UnsupportedMediaType,
         Unprocessable,
         TooManyRequests,
         ServiceUnavailable,

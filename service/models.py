@@ -2,6 +2,7 @@
 
 from service.changes.models import ChangeEvent, ChangeField
 from service.db import Base
+from service.imports.models import ImportRecord
 from service.items.models import Item, item_predecessors
 from service.organisations.models import Organisation
 from service.projects.models import Project
@@ -12,6 +13,7 @@ __all__ = [
     "Base",
     "ChangeEvent",
     "ChangeField",
+    "ImportRecord",
     "Item",
     "Organisation",
     "Project",

@@ -40,7 +40,7 @@ class Operation:
 
     @property
     def writes(self) -> bool:
-        return self.method != "get"
+        return self.method != "get" and not self.spec.get("x-changes-nothing")
 
     @property
     def object_params(self) -> list[str]:
@@ -58,12 +58,18 @@ def api_operations(app: FastAPI) -> list[Operation]:
     ]
 
 
-def example_body(app: FastAPI, operation: Operation) -> Any:
+# Any upload operation gets this small WBS, valid for the target project.
+UPLOAD = "項番,作業項目,担当,期限\n1,計画,共同,2099/4/30\n1-1,体制確認,共同,2099/4/10\n".encode()
+
+
+def example_body(app: FastAPI, operation: Operation) -> dict[str, Any]:
     body = operation.spec.get("requestBody")
     if not body:
-        return None
+        return {}
+    if "multipart/form-data" in body["content"]:
+        return {"files": {"file": ("wbs.csv", UPLOAD, "text/csv")}}
     ref = body["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
-    return app.openapi()["components"]["schemas"][ref]["examples"][0]
+    return {"json": app.openapi()["components"]["schemas"][ref]["examples"][0]}
 
 
 @pytest.fixture
@@ -83,18 +89,27 @@ def arena(client: TestClient, world: World, db: Session) -> dict[str, Any]:
             json={"code": code, "title": f"{MARKER} {code}", "responsibility": "joint"},
         )
         assert response.status_code == 201
+    sheet = f"項番,作業項目,担当\n1,{MARKER} 1,共同\n1-1,{MARKER} 1-1,共同\n".encode()
+    upload = client.post(
+        f"/api/v1/projects/{a_x.id}/imports",
+        headers=world.auth("pmo"),
+        files={"file": ("wbs.csv", sheet, "text/csv")},
+    )
+    assert upload.status_code == 201, upload.text
     return {
         "target": {
             "project_id": a_x.id,
             "code": "1-1",
             "organisation_id": world.orgs["town_a"].id,
             "token_id": target_token.id,
+            "import_id": upload.json()["id"],
         },
         "missing": {
             "project_id": MISSING_ID,
             "code": "no-such-code",
             "organisation_id": MISSING_ID,
             "token_id": MISSING_ID,
+            "import_id": MISSING_ID,
         },
         "headers": {
             "none": {},
@@ -120,7 +135,7 @@ def call(
         assert name in params, f"{operation.operation_id}: give the matrix a value for {{{name}}}"
         path = path.replace(f"{{{name}}}", str(params[name]))
     return client.request(
-        operation.method.upper(), path, headers=headers, json=example_body(app, operation)
+        operation.method.upper(), path, headers=headers, **example_body(app, operation)
     )
 
 

@@ -75,6 +75,13 @@ def test_request_and_response_schemas_carry_examples(document: dict[str, Any]) -
         assert schemas[name].get("examples"), name
     for path, method, operation in operations(document):
         body = operation.get("requestBody")
-        if body:
+        if body and "application/json" in body["content"]:
             ref = body["content"]["application/json"]["schema"]["$ref"]
             assert schemas[ref.rsplit("/", 1)[1]].get("examples"), f"{method} {path}"
+        elif body:
+            form = schemas[
+                body["content"]["multipart/form-data"]["schema"]["$ref"].rsplit("/", 1)[1]
+            ]
+            assert all(p.get("description") for p in form["properties"].values()), (
+                f"{method} {path}"
+            )

@@ -1,0 +1,178 @@
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Path, Request, Response, UploadFile
+
+from service.auth import CurrentCaller, SessionDep, WritingCaller
+from service.changes.service import Actor
+from service.config import Settings
+from service.errors import PayloadTooLarge, Unprocessable, problem_responses
+from service.imports import flow
+from service.imports.schemas import ImportPage, ImportPreview, ImportRead, ImportResult
+from service.pagination import (
+    DEFAULT_LIMIT,
+    CursorQuery,
+    LimitQuery,
+    after_id,
+    link_next,
+    next_id_cursor,
+)
+from service.params import MAX_ID, ProjectIdPath
+from service.projects.service import get_visible_project
+
+router = APIRouter(prefix="/projects/{project_id}/imports", tags=["imports"])
+
+UploadField = Annotated[UploadFile, File(description="The workbook (.xlsx, .xlsm) or CSV file.")]
+SheetField = Annotated[
+    str | None, Form(max_length=255, description="Sheet to import when several look like a WBS.")
+]
+MappingField = Annotated[
+    str | None,
+    Form(
+        max_length=5000,
+        description='JSON object field → column letter or header text, e.g. `{"title": "C"}`, '
+        "for when detection is wrong.",
+    ),
+]
+HeaderRowField = Annotated[
+    int | None, Form(ge=1, le=30, description="Header row to use with `mapping` (1-based).")
+]
+
+
+def _upload(request: Request, file: UploadFile) -> bytes:
+    settings: Settings = request.app.state.settings
+    limit = settings.import_limits.max_upload_bytes
+    data = file.file.read(limit + 1)
+    if len(data) > limit:
+        raise PayloadTooLarge(
+            f"the upload is larger than {settings.import_max_upload_mb} MiB; nothing was written"
+        )
+    return data
+
+
+def _options(
+    file: UploadFile, sheet: str | None, mapping: str | None, header_row: int | None, **flags: bool
+) -> flow.ImportOptions:
+    parsed_mapping = None
+    if mapping:
+        try:
+            parsed_mapping = json.loads(mapping)
+        except json.JSONDecodeError:
+            parsed_mapping = None
+        if not isinstance(parsed_mapping, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in parsed_mapping.items()
+        ):
+            raise Unprocessable.for_field(
+                "mapping", 'must be a JSON object of field → column, e.g. {"title": "C"}'
+            )
+    return flow.ImportOptions(
+        file_name=file.filename or "upload",
+        sheet=sheet,
+        mapping=parsed_mapping,
+        header_row=header_row,
+        **flags,
+    )
+
+
+@router.post(
+    "",
+    status_code=201,
+    responses={
+        200: {"model": ImportResult, "description": "A dry run: what would change."},
+        **problem_responses(401, 403, 404, 413, 415, 422, 429),
+    },
+)
+def create_import(
+    request: Request,
+    response: Response,
+    project_id: ProjectIdPath,
+    file: UploadField,
+    session: SessionDep,
+    caller: WritingCaller,
+    dry_run: Annotated[bool, Form(description="Report the diff and write nothing.")] = False,
+    prune: Annotated[bool, Form(description="Delete items the sheet no longer lists.")] = False,
+    sheet: SheetField = None,
+    mapping: MappingField = None,
+    header_row: HeaderRowField = None,
+) -> ImportResult:
+    """Import a WBS workbook or CSV into the project.
+
+    Rows are matched to items by the exported ID column, then by code. All or nothing: any
+    error in the sheet answers 422 with every problem (sheet, row, column, value) and writes
+    nothing. Changes to fields the caller does not own come back as `conflicts` and are not
+    applied; the rest applies. Importing the same file twice changes nothing the second time.
+    """
+    project = get_visible_project(session, caller, project_id)
+    options = _options(file, sheet, mapping, header_row, dry_run=dry_run, prune=prune)
+    settings: Settings = request.app.state.settings
+    result = flow.run_import(
+        session, project, Actor.of(caller), _upload(request, file), options, settings.import_limits
+    )
+    if dry_run:
+        response.status_code = 200
+    return result
+
+
+@router.post(
+    "/preview",
+    responses=problem_responses(401, 404, 413, 415, 422, 429),
+    # A POST only because it carries a file: read-only tokens may use it.
+    openapi_extra={"x-changes-nothing": True},
+)
+def preview_import(
+    request: Request,
+    project_id: ProjectIdPath,
+    file: UploadField,
+    session: SessionDep,
+    caller: CurrentCaller,
+    sheet: SheetField = None,
+    mapping: MappingField = None,
+    header_row: HeaderRowField = None,
+) -> ImportPreview:
+    """Show how a file would be read.
+
+    The sheets found, the header row, the column mapping, the first rows as parsed and any
+    problems. Compares nothing with the project and writes nothing.
+    """
+    get_visible_project(session, caller, project_id)
+    settings: Settings = request.app.state.settings
+    options = _options(file, sheet, mapping, header_row)
+    return flow.preview(_upload(request, file), options, settings.import_limits)
+
+
+@router.get("", responses=problem_responses(401, 404, 422, 429))
+def list_imports(
+    request: Request,
+    response: Response,
+    project_id: ProjectIdPath,
+    session: SessionDep,
+    caller: CurrentCaller,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+) -> ImportPage:
+    """List the project's imports, oldest first.
+
+    Each with its file name, checksum, sheet, who uploaded it and what it changed.
+    """
+    project = get_visible_project(session, caller, project_id)
+    rows = flow.list_imports(session, project, after_id=after_id(cursor), limit=limit)
+    next_cursor = next_id_cursor(rows, limit)
+    link_next(request, response, next_cursor)
+    return ImportPage(items=[flow.to_read(r) for r in rows], next_cursor=next_cursor)
+
+
+@router.get("/{import_id}", responses=problem_responses(401, 404, 422, 429))
+def get_import(
+    project_id: ProjectIdPath,
+    import_id: Annotated[int, Path(ge=1, le=MAX_ID, description="Import id.")],
+    session: SessionDep,
+    caller: CurrentCaller,
+) -> ImportRead:
+    """Get one import record.
+
+    Its id is the `source_id` of the change events it wrote.
+    """
+    project = get_visible_project(session, caller, project_id)
+    return flow.to_read(flow.get_import(session, project, import_id))

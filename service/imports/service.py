@@ -1,0 +1,461 @@
+"""Applying a parsed sheet to a project: match rows to items, diff, respect ownership, write.
+
+Nothing is written unless every row is valid (all or nothing). Fields the caller does not own
+come back as conflicts and are not applied; the rest of the sheet still applies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from importers.sheet import Diagnostic, ImportRow, ParsedSheet
+from service.auth import may_plan
+from service.changes.models import ChangeKind
+from service.changes.service import Actor, diff, record_change
+from service.db import utcnow
+from service.imports.models import ImportRecord
+from service.items.codes import derived_parent_code, natural_key
+from service.items.models import Item, Responsibility, Status
+from service.items.service import snapshot
+from service.ownership import refused_fields
+from service.projects.models import Project
+
+# Fields a sheet can set, in the order events list them.
+SHEET_FIELDS = (
+    "title",
+    "description",
+    "responsibility",
+    "assignee",
+    "planned_start",
+    "planned_end",
+    "planned_start_text",
+    "planned_end_text",
+    "actual_start",
+    "actual_end",
+    "actual_start_text",
+    "actual_end_text",
+    "status",
+    "progress",
+    "deliverable",
+    "notes",
+    "predecessors",
+)
+_DATE_FIELDS = ("planned_start", "planned_end", "actual_start", "actual_end")
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str
+    old: Any
+    new: Any
+
+
+@dataclass
+class RowResult:
+    row: int
+    code: str
+    changes: list[FieldChange] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Conflict:
+    row: int
+    code: str
+    field: str
+    current: Any
+    sheet: Any
+    reason: str
+
+
+@dataclass
+class ImportPlan:
+    created: list[RowResult] = field(default_factory=list)
+    updated: list[RowResult] = field(default_factory=list)
+    unchanged: list[RowResult] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+    missing: list[tuple[str, str]] = field(default_factory=list)  # (code, title)
+    deleted: list[str] = field(default_factory=list)
+    errors: list[Diagnostic] = field(default_factory=list)
+    # What to write: (row, item or None for a new one, desired values)
+    writes: list[tuple[ImportRow, Item | None, dict[str, Any]]] = field(default_factory=list)
+    prune: list[Item] = field(default_factory=list)
+
+
+def _json(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def _desired(row: ImportRow, fields: set[str], parent_code: str | None) -> dict[str, Any]:
+    """The item as the sheet wants it, in the JSON form `snapshot` uses, for the sheet's fields."""
+    wanted: dict[str, Any] = {"code": row.code, "parent_code": parent_code}
+    present = {"title"} if row.is_group else fields | {"title"}
+    for name in SHEET_FIELDS:
+        base = name.removesuffix("_text")
+        if name in present or (name.endswith("_text") and base in present):
+            if name in row.values:
+                wanted[name] = _json(row.values[name])
+    return wanted
+
+
+def _match_rows(rows: list[ImportRow], existing: list[Item]) -> list[tuple[ImportRow, Item | None]]:
+    """Pair rows with items: by the exported ID first, then by code among the unclaimed.
+
+    A user who inserts a row in an exported sheet and renumbers the codes below it moves those
+    items (their IDs travel with them); the inserted row has no ID and becomes a new item.
+    """
+    by_id = {item.id: item for item in existing}
+    claimed: dict[int, ImportRow] = {}
+    paired: dict[int, Item | None] = {}
+    for index, row in enumerate(rows):
+        item_id = row.values.get("id")
+        if isinstance(item_id, int) and item_id in by_id and item_id not in claimed:
+            claimed[item_id] = row
+            paired[index] = by_id[item_id]
+    free = [known for known in existing if known.id not in claimed]
+    by_code = {known.code: known for known in free}
+    by_key: dict[str, list[Item]] = {}
+    for known in free:
+        by_key.setdefault(known.sort_key, []).append(known)
+    for index, row in enumerate(rows):
+        if index in paired:
+            continue
+        found = by_code.get(row.code)
+        if found is None:
+            alike = by_key.get(natural_key(row.code), [])
+            found = alike[0] if len(alike) == 1 else None
+        if found is not None and found.id not in claimed:
+            claimed[found.id] = row
+            paired[index] = found
+        else:
+            paired[index] = None
+    return [(row, paired[index]) for index, row in enumerate(rows)]
+
+
+def plan_import(
+    session: Session, project: Project, actor: Actor, parsed: ParsedSheet, *, prune: bool
+) -> ImportPlan:
+    plan = ImportPlan(errors=list(parsed.errors))
+    existing = list(
+        session.scalars(
+            select(Item)
+            .where(Item.project_id == project.id)
+            .order_by(Item.sort_key, Item.id)
+            .options(selectinload(Item.parent), selectinload(Item.predecessors))
+        )
+    )
+    rows_and_items = _match_rows(parsed.rows, existing)
+    matched = {item.id for _, item in rows_and_items if item is not None}
+    final_codes: dict[str, ImportRow | Item] = {row.code: row for row, _ in rows_and_items}
+    unmatched = [known for known in existing if known.id not in matched]
+    for known in unmatched:
+        if prune:
+            plan.prune.append(known)
+            continue
+        plan.missing.append((known.code, known.title))
+        clash = final_codes.get(known.code)
+        if isinstance(clash, ImportRow):
+            _error(
+                plan,
+                parsed,
+                clash,
+                "code",
+                clash.code,
+                f"code {clash.code} belongs to another item (id {known.id}) "
+                "that the sheet does not list",
+            )
+        final_codes.setdefault(known.code, known)
+
+    for row, matched_item in rows_and_items:
+        parent_code = row.parent_code or derived_parent_code(row.code)
+        if parent_code is not None and parent_code not in final_codes:
+            alike = [c for c in final_codes if natural_key(c) == natural_key(parent_code)]
+            if len(alike) == 1:
+                parent_code = alike[0]
+            else:
+                _error(
+                    plan,
+                    parsed,
+                    row,
+                    "code",
+                    row.code,
+                    f"its parent {parent_code} is neither in the sheet nor in the project",
+                )
+                continue
+        for predecessor in row.values.get("predecessors", []):
+            if predecessor not in final_codes:
+                _error(
+                    plan,
+                    parsed,
+                    row,
+                    "predecessors",
+                    predecessor,
+                    f"predecessor {predecessor} is neither in the sheet nor in the project",
+                )
+            elif predecessor == row.code:
+                _error(
+                    plan, parsed, row, "predecessors", predecessor, "an item cannot precede itself"
+                )
+        wanted = _desired(row, parsed.fields, parent_code)
+        if matched_item is None:
+            _plan_create(plan, parsed, project, actor, row, wanted)
+        else:
+            _plan_update(plan, actor, row, matched_item, wanted)
+    _check_predecessor_cycles(plan, parsed, rows_and_items, unmatched if not prune else [])
+    if prune and plan.prune and not may_plan(actor, project):
+        plan.errors.append(
+            Diagnostic(
+                parsed.sheet, 0, None, None, "only the project's vendor or the PMO may prune items"
+            )
+        )
+    return plan
+
+
+def _error(
+    plan: ImportPlan, parsed: ParsedSheet, row: ImportRow, name: str, value: Any, message: str
+) -> None:
+    columns = parsed.mapping.get(name) or []
+    column = row.columns.get(name) or (columns[0] if columns else None)
+    plan.errors.append(
+        Diagnostic(parsed.sheet, row.row, column, None if value is None else str(value), message)
+    )
+
+
+def _plan_create(
+    plan: ImportPlan,
+    parsed: ParsedSheet,
+    project: Project,
+    actor: Actor,
+    row: ImportRow,
+    wanted: dict[str, Any],
+) -> None:
+    if not may_plan(actor, project):
+        plan.conflicts.append(
+            Conflict(
+                row.row,
+                row.code,
+                "code",
+                None,
+                row.code,
+                "new items are added by the project's vendor or the PMO",
+            )
+        )
+        return
+    if not wanted.get("responsibility"):
+        _error(
+            plan, parsed, row, "responsibility", None, "a new item needs its responsibility (担当)"
+        )
+        return
+    plan.created.append(
+        RowResult(
+            row.row,
+            row.code,
+            [FieldChange(k, None, v) for k, v in wanted.items() if v not in (None, [])],
+        )
+    )
+    plan.writes.append((row, None, wanted))
+
+
+def _plan_update(
+    plan: ImportPlan, actor: Actor, row: ImportRow, item: Item, wanted: dict[str, Any]
+) -> None:
+    current = snapshot(item)
+    changes = diff({k: current.get(k) for k in wanted}, wanted)
+    refused = set(refused_fields(actor.organisation_kind, item.responsibility, changes))
+    for name in sorted(refused):
+        old, new = changes.pop(name)
+        plan.conflicts.append(
+            Conflict(
+                row.row,
+                row.code,
+                name,
+                old,
+                new,
+                f"{actor.organisation_kind.value} does not own {name} "
+                f"of this {item.responsibility.value} item",
+            )
+        )
+    result = RowResult(
+        row.row, row.code, [FieldChange(k, old, new) for k, (old, new) in changes.items()]
+    )
+    if changes:
+        plan.updated.append(result)
+        plan.writes.append(
+            (row, item, {k: new for k, (_, new) in changes.items()} | {"code": row.code})
+        )
+    else:
+        plan.unchanged.append(result)
+
+
+def _check_predecessor_cycles(
+    plan: ImportPlan,
+    parsed: ParsedSheet,
+    rows_and_items: list[tuple[ImportRow, Item | None]],
+    kept: Iterable[Item],
+) -> None:
+    edges: dict[str, list[str]] = {item.code: [p.code for p in item.predecessors] for item in kept}
+    for row, item in rows_and_items:
+        if "predecessors" in row.values:
+            edges[row.code] = list(row.values["predecessors"])
+        elif item is not None:
+            edges[row.code] = [p.code for p in item.predecessors]
+    state: dict[str, int] = {}
+    for start in edges:
+        stack = [(start, iter(edges.get(start, ())))]
+        state[start] = state.get(start, 0) or 1
+        if state[start] == 2:
+            continue
+        while stack:
+            node, children = stack[-1]
+            child = next(children, None)
+            if child is None:
+                state[node] = 2
+                stack.pop()
+            elif state.get(child) == 1:
+                culprit = next((r for r, _ in rows_and_items if r.code == node), None)
+                if culprit is not None:
+                    _error(
+                        plan,
+                        parsed,
+                        culprit,
+                        "predecessors",
+                        child,
+                        f"predecessors form a cycle through {child}",
+                    )
+                return
+            elif state.get(child) is None:
+                state[child] = 1
+                stack.append((child, iter(edges.get(child, ()))))
+
+
+def record_import(
+    session: Session,
+    project: Project,
+    actor: Actor,
+    parsed: ParsedSheet,
+    plan: ImportPlan,
+    file_name: str,
+    data: bytes,
+) -> ImportRecord:
+    record = ImportRecord(
+        project_id=project.id,
+        file_name=file_name[:255],
+        sha256=hashlib.sha256(data).hexdigest(),
+        sheet=parsed.sheet,
+        actor_organisation_id=actor.organisation_id,
+        actor_label=actor.label,
+        rows=len(parsed.rows),
+        created=len(plan.created),
+        updated=len(plan.updated),
+        unchanged=len(plan.unchanged),
+        deleted=len(plan.prune),
+        missing=len(plan.missing),
+        conflicts=len(plan.conflicts),
+        skipped=len(parsed.skipped),
+    )
+    session.add(record)
+    session.flush()
+    return record
+
+
+def apply_plan(session: Session, project: Project, actor: Actor, plan: ImportPlan) -> None:
+    """Write the plan; the caller's transaction makes it all or nothing."""
+    now = utcnow()
+    before = {id(old): snapshot(old) for _, old, _ in plan.writes if old is not None}
+    # Renumbering (2→3, 3→4) would collide with the unique code mid-way: park the codes first.
+    renamed = [
+        (old, wanted["code"])
+        for _, old, wanted in plan.writes
+        if old is not None and old.code != wanted["code"]
+    ]
+    for moving, _ in renamed:
+        moving.code = f"~{moving.id}"
+    if renamed:
+        session.flush()
+    items = {
+        known.code: known
+        for known in session.scalars(select(Item).where(Item.project_id == project.id))
+    }
+    targets: list[tuple[Item, Item | None, dict[str, Any]]] = []
+    for row, old, wanted in plan.writes:
+        target: Item
+        if old is not None:
+            target = old
+        else:
+            target = Item(
+                project_id=project.id,
+                code=row.code,
+                sort_key=natural_key(row.code),
+                title=wanted["title"],
+                responsibility=Responsibility(wanted["responsibility"]),
+                status=Status.not_started,
+                progress=0,
+                created_at=now,
+                predecessors=[],
+            )
+            session.add(target)
+        items[row.code] = target
+        targets.append((target, old, wanted))
+    for moving, code in renamed:
+        moving.code, moving.sort_key = code, natural_key(code)
+    session.flush()
+    for target, _old, wanted in targets:
+        for name, value in wanted.items():
+            _set(target, name, value, items)
+        target.updated_at = now
+    plan.deleted = _prune(session, project, actor, plan)
+    session.flush()
+    for target, previous, _wanted in targets:
+        record_change(
+            session,
+            actor,
+            project_id=project.id,
+            item_id=target.id,
+            item_code=target.code,
+            kind=ChangeKind.created if previous is None else ChangeKind.updated,
+            changes=diff({} if previous is None else before[id(previous)], snapshot(target)),
+        )
+
+
+def _set(item: Item, name: str, value: Any, items: dict[str, Item]) -> None:
+    if name == "code":
+        return
+    if name == "parent_code":
+        item.parent = items[value] if value is not None else None
+    elif name == "predecessors":
+        item.predecessors = [items[code] for code in value]
+    elif name in _DATE_FIELDS:
+        setattr(item, name, date.fromisoformat(value) if value else None)
+    elif name == "responsibility":
+        item.responsibility = Responsibility(value)
+    elif name == "status":
+        item.status = Status(value)
+    else:
+        setattr(item, name, value)
+
+
+def _prune(session: Session, project: Project, actor: Actor, plan: ImportPlan) -> list[str]:
+    """Delete the items the sheet no longer lists, deepest first so parents go last."""
+    order = sorted(plan.prune, key=lambda doomed: -len(doomed.sort_key.split(" ")))
+    for doomed in order:
+        record_change(
+            session,
+            actor,
+            project_id=project.id,
+            item_id=doomed.id,
+            item_code=doomed.code,
+            kind=ChangeKind.deleted,
+            changes=diff(snapshot(doomed), {}),
+        )
+        doomed.predecessors = []
+    session.flush()
+    for doomed in order:
+        session.delete(doomed)
+        session.flush()
+    return [doomed.code for doomed in order]
