@@ -153,6 +153,79 @@ def _token(args: argparse.Namespace) -> int:
     return 0
 
 
+def _progress(rows: int) -> None:
+    print(f"\r  read {rows:,} rows…", end="", file=sys.stderr, flush=True)
+
+
+def _import(args: argparse.Namespace) -> int:
+    from service.changes.models import ChangeSource
+    from service.changes.service import Actor
+    from service.imports.flow import ImportOptions, run_import
+    from service.organisations.service import get_organisation_by_code
+    from service.projects.models import Project
+
+    settings = get_settings()
+    path: Path = args.file
+    if not path.is_file():
+        print(f"error: {path} is not a file", file=sys.stderr)
+        return 2
+    with _session(settings) as session:
+        project = session.get(Project, args.project)
+        if project is None:
+            print(f"error: there is no project {args.project}", file=sys.stderr)
+            return 2
+        organisation = get_organisation_by_code(session, args.org) if args.org else project.vendor
+        actor = Actor(
+            organisation.id, organisation.kind, f"{organisation.code}/cli", ChangeSource.api
+        )
+        options = ImportOptions(
+            file_name=path.name, sheet=args.sheet, dry_run=args.dry_run, prune=args.prune
+        )
+        try:
+            result = run_import(
+                session,
+                project,
+                actor,
+                path.read_bytes(),
+                options,
+                settings.import_limits,
+                _progress,
+            )
+        except ServiceError as error:
+            print(file=sys.stderr)
+            _print_sheet_errors(error)
+            return 1
+        print("\r", end="", file=sys.stderr)
+        counts = result.counts
+        mode = "dry run: nothing written" if result.dry_run else f"import {result.id}"
+        print(
+            f"{path.name} → project {project.id} ({project.name}), sheet {result.sheet!r}: {mode}"
+        )
+        print(
+            f"  {counts.rows} rows: {counts.created} created, {counts.updated} updated, "
+            f"{counts.unchanged} unchanged, {counts.deleted} deleted, {counts.missing} missing, "
+            f"{counts.conflicts} conflicts, {counts.skipped} skipped"
+        )
+        for change in result.updated[:20]:
+            fields = ", ".join(f"{c.field} {c.old!r}→{c.new!r}" for c in change.changes)
+            print(f"  updated row {change.row} {change.code}: {fields}")
+        for conflict in result.conflicts[:20]:
+            print(
+                f"  conflict row {conflict.row} {conflict.code} {conflict.field}: {conflict.reason}"
+            )
+        for missing in result.missing[:20]:
+            print(f"  missing from the sheet: {missing.code} {missing.title}")
+    return 0
+
+
+def _print_sheet_errors(error: ServiceError) -> None:
+    print(f"error: {error.detail}", file=sys.stderr)
+    for problem in error.extra.get("sheet_errors", []):
+        where = f"{problem['sheet']}!{problem['column'] or ''}{problem['row']}"
+        value = f" [{problem['value']}]" if problem["value"] is not None else ""
+        print(f"  {where}{value}: {problem['message']}", file=sys.stderr)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wbs-sync", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -209,6 +282,15 @@ def build_parser() -> argparse.ArgumentParser:
     token_revoke = token_actions.add_parser("revoke", help="revoke a token by id")
     token_revoke.add_argument("id", type=int)
     token.set_defaults(handler=_token)
+
+    imports = commands.add_parser("import", help="import a WBS workbook or CSV into a project")
+    imports.add_argument("file", type=Path)
+    imports.add_argument("--project", type=int, required=True, help="project id")
+    imports.add_argument("--sheet", help="the sheet to import when several look like a WBS")
+    imports.add_argument("--dry-run", action="store_true", help="show the diff, write nothing")
+    imports.add_argument("--prune", action="store_true", help="delete items the sheet lacks")
+    imports.add_argument("--org", help="import as this organisation (default: the vendor)")
+    imports.set_defaults(handler=_import)
     return parser
 
 

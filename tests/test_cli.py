@@ -15,6 +15,7 @@ from service.organisations.models import Organisation
 from service.projects.models import Project
 from service.tokens.models import ApiToken
 from service.tokens.service import hash_secret
+from tests.conftest import World
 
 
 @pytest.fixture
@@ -133,3 +134,47 @@ def test_openapi_check_fails_on_a_stale_file(tmp_path: Path) -> None:
     assert main(["openapi", "--check", "--output", str(stale)]) == 1
     assert main(["openapi", "--output", str(stale)]) == 0
     assert main(["openapi", "--check", "--output", str(stale)]) == 0
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_import_from_the_shell_prints_a_summary_and_every_sheet_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, world: World, db: Session
+) -> None:
+    from tests.importers.sheets import workbook_bytes
+
+    good = tmp_path / "wbs.xlsx"
+    good.write_bytes(
+        workbook_bytes(
+            (
+                "WBS",
+                [
+                    ["項番", "作業項目", "担当", "期限"],
+                    ["1", "計画", "ベンダー", "R7.4.30"],
+                    ["1-1", "体制", "自治体", "4月下旬"],
+                ],
+            )
+        )
+    )
+    project = str(world.projects["a_x"].id)
+    assert main(["import", str(good), "--project", project, "--dry-run"]) == 0
+    assert "dry run" in capsys.readouterr().out
+    assert db.scalar(select(func.count()).select_from(Item)) == 0
+    assert main(["import", str(good), "--project", project]) == 0
+    out = capsys.readouterr().out
+    assert "2 rows: 2 created" in out
+    assert db.scalar(select(func.count()).select_from(Item)) == 2
+
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(
+        workbook_bytes(
+            (
+                "WBS",
+                [["項番", "作業項目", "担当", "期限"], ["1", "計画", "外注", "平成27年13月40日"]],
+            )
+        )
+    )
+    assert main(["import", str(bad), "--project", project]) == 1
+    err = capsys.readouterr().err
+    assert "WBS!C2 [外注]" in err
+    assert "WBS!D2 [平成27年13月40日]" in err
+    assert main(["import", str(tmp_path / "none.xlsx"), "--project", project]) == 2
