@@ -446,3 +446,21 @@ def test_caps_answer_413_before_reading_too_much() -> None:
     wide = workbook_bytes(("WBS", [["項番", "作業項目", *["x"] * 30]]))
     with pytest.raises(FileTooLarge, match="columns"):
         parse_workbook(wide, "wbs.xlsx", limits=Limits(max_columns=10))
+
+
+def test_macro_enabled_workbooks_import_and_their_macros_are_never_run() -> None:
+    plain = workbook_bytes(("WBS", [["項番", "作業項目", "担当"], ["1", "作業", "ベンダー"]]))
+    source = zipfile.ZipFile(io.BytesIO(plain))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            content = source.read(info.filename)
+            if info.filename == "[Content_Types].xml":
+                content = content.replace(
+                    b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+                    b"application/vnd.ms-excel.sheet.macroEnabled.main+xml",
+                )
+            target.writestr(info, content)
+        target.writestr("xl/vbaProject.bin", b"\xd0\xcf\x11\xe0 not a real project: never executed")
+    parsed = parse_workbook(out.getvalue(), "wbs.xlsm")
+    assert by_code(parsed)["1"]["responsibility"] == "vendor"
