@@ -6,6 +6,7 @@ from service.imports.router import router as imports_router
 from service.items.router import router as items_router
 from service.organisations.router import router as organisations_router
 from service.projects.router import router as projects_router
+from service.reports.router import router as reports_router
 from service.tokens.router import router as tokens_router
 
 API_PREFIX = "/api/v1"
@@ -17,5 +18,6 @@ for feature_router in (
     projects_router,
     items_router,
     imports_router,
+    reports_router,
 ):
     api_router.include_router(feature_router)

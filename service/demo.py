@@ -113,15 +113,29 @@ def _status(
     return Status.not_started, 0
 
 
+def _states(
+    windows: dict[str, tuple[date, date]], today: date, overdue: set[str]
+) -> dict[str, tuple[Status, int]]:
+    """Each step's status; work waiting on an unfinished step has not started."""
+    states: dict[str, tuple[Status, int]] = {}
+    for step in STEPS:
+        state = _status(step, *windows[step.code], today, overdue)
+        if any(states[p][0] not in CLOSED_STATUSES for p in step.predecessors):
+            state = (Status.not_started, 0)
+        states[step.code] = state
+    return states
+
+
 def _load_wbs(
     session: Session, project: Project, actor: Actor, start: date, today: date, overdue: set[str]
 ) -> None:
     windows = {
         s.code: (start + timedelta(s.start), start + timedelta(s.start + s.days - 1)) for s in STEPS
     }
+    all_states = _states(windows, today, overdue)
     for code, title, responsibility in SECTIONS:
         steps = [s for s in STEPS if s.code.split("-")[0] == code]
-        states = {s.code: _status(s, *windows[s.code], today, overdue) for s in steps}
+        states = {s.code: all_states[s.code] for s in steps}
         if all(status in CLOSED_STATUSES for status, _ in states.values()):
             section_status = Status.done
         elif any(status is not Status.not_started for status, _ in states.values()):
@@ -168,14 +182,21 @@ def _load_wbs(
 
 
 def _overdue_candidates(start: date, today: date, picks: int) -> set[str]:
-    """Steps that end shortly before today: left unfinished, they are the overdue ones."""
+    """Steps that ended shortly before today and hold up work not yet due: the late ones."""
+
+    def end(step: Step) -> date:
+        return start + timedelta(step.start + step.days - 1)
+
+    successors = {s.code: [t for t in STEPS if s.code in t.predecessors] for s in STEPS}
     ended = sorted(
         (
             s
             for s in STEPS
-            if start + timedelta(s.start + s.days - 1) < today and not s.not_applicable
+            if end(s) < today
+            and not s.not_applicable
+            and all(end(t) >= today for t in successors[s.code])
         ),
-        key=lambda s: s.start + s.days,
+        key=end,
         reverse=True,
     )
     municipal = [s.code for s in ended if s.responsibility is M][: picks - 1]
@@ -195,14 +216,15 @@ def load_demo(session: Session, today: date) -> bool:
     session.flush()
     vendor = orgs["mirai-sys"]
     actor = Actor(vendor.id, vendor.kind, f"{vendor.code}/{DEMO_TOKEN_NAME}", ChangeSource.demo)
-    # The two towns started a few weeks apart, so their overdue items differ.
-    for town, weeks_ago in (("sakura-town", 22), ("midori-city", 19)):
+    # Each town's plan is anchored a fixed number of days before today, so the demo shows the
+    # same picture whichever day it is loaded: a few late items on both sides in each town.
+    for town, days_ago in (("sakura-town", 143), ("midori-city", 122)):
         project = Project(
             municipality=orgs[town], vendor=vendor, name=PROJECT_NAME, consortium=CONSORTIUM
         )
         session.add(project)
         session.flush()
-        start = today - timedelta(weeks=weeks_ago)
+        start = today - timedelta(days=days_ago)
         _load_wbs(session, project, actor, start, today, _overdue_candidates(start, today, 3))
     return True
 

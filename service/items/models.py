@@ -15,6 +15,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -41,6 +42,8 @@ class Status(enum.StrEnum):
 CLOSED_STATUSES = (Status.done, Status.not_applicable)
 
 
+_OPEN = "status NOT IN ('done', 'not_applicable')"
+
 item_predecessors = Table(
     "item_predecessors",
     Base.metadata,
@@ -61,6 +64,15 @@ class Item(Base):
         Index("ix_items_project_sort", "project_id", "sort_key", "id"),
         # Overdue and due-date filters and reports.
         Index("ix_items_project_planned_end", "project_id", "planned_end"),
+        # The overdue report across every project reads only open items by planned end: a
+        # partial index keeps it small (closed items are most of a mature WBS) and ordered.
+        Index(
+            "ix_items_open_planned_end",
+            "planned_end",
+            "project_id",
+            postgresql_where=text(_OPEN),
+            sqlite_where=text(_OPEN),
+        ),
         Index("ix_items_project_updated_at", "project_id", "updated_at"),
     )
 

@@ -1,0 +1,169 @@
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from service.items.models import Responsibility, Status
+from service.organisations.schemas import OrganisationRef
+
+
+class ProjectRef(BaseModel):
+    id: int
+    name: str
+    consortium: str | None
+
+
+class BlockedItem(BaseModel):
+    code: str
+    title: str
+    responsibility: Responsibility
+    other_side: bool = Field(
+        description="Owned by a side the late item's side waits on, or that waits on it: "
+        "where vendor and municipality wait on each other."
+    )
+
+
+class OverdueRow(BaseModel):
+    project: ProjectRef
+    municipality: OrganisationRef
+    vendor: OrganisationRef
+    code: str
+    title: str
+    responsibility: Responsibility
+    assignee: str | None
+    planned_end: date
+    days_overdue: int = Field(description="Days past the planned end; 0 or less: due soon.")
+    state: str = Field(description="`overdue`, or `due_soon` (with `due_within`).")
+    status: Status
+    progress: int
+    blocks: list[BlockedItem] = Field(description="Successors not yet started.")
+
+
+class OverdueReport(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "as_of": "2026-11-26",
+                    "total": 1,
+                    "truncated": False,
+                    "rows": [
+                        {
+                            "project": {
+                                "id": 1,
+                                "name": "住民記録システム標準化移行",
+                                "consortium": None,
+                            },
+                            "municipality": {"id": 2, "code": "sakura-town", "name": "さくら町"},
+                            "vendor": {"id": 4, "code": "mirai-sys", "name": "みらい情報システム"},
+                            "code": "3-2",
+                            "title": "現行ベンダへのデータ抽出依頼",
+                            "responsibility": "municipality",
+                            "assignee": "情報政策課",
+                            "planned_end": "2026-11-11",
+                            "days_overdue": 15,
+                            "state": "overdue",
+                            "status": "in_progress",
+                            "progress": 60,
+                            "blocks": [
+                                {
+                                    "code": "3-3",
+                                    "title": "現行データ抽出",
+                                    "responsibility": "vendor",
+                                    "other_side": True,
+                                }
+                            ],
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+    as_of: date
+    total: int = Field(description="Rows matching, before `limit`.")
+    truncated: bool
+    rows: list[OverdueRow]
+
+
+class SideCounts(BaseModel):
+    vendor: int
+    municipality: int
+    joint: int
+
+
+class StatusCounts(BaseModel):
+    not_started: int = 0
+    in_progress: int = 0
+    delayed: int = 0
+    on_hold: int = 0
+    done: int = 0
+    not_applicable: int = 0
+
+
+class Progress(BaseModel):
+    items: int = Field(description="Work items counted: leaves (items without children).")
+    complete: int = Field(description="Leaves done or not applicable.")
+    percent_complete: float = Field(
+        description="Mean progress of the leaves, each weighing the same; done and N/A count 100."
+    )
+    overdue: SideCounts
+    by_status: dict[Responsibility, StatusCounts] = Field(
+        description="Leaves by responsibility × status."
+    )
+
+
+class Milestone(BaseModel):
+    project_id: int
+    code: str
+    title: str
+    responsibility: Responsibility
+    planned_end: date
+    status: Status
+
+
+class ProjectProgress(Progress):
+    project: ProjectRef
+    municipality: OrganisationRef
+    vendor: OrganisationRef
+
+
+class RollUp(Progress):
+    key: str = Field(description="Organisation code, or consortium label.")
+    name: str
+    projects: int
+
+
+class ProgressReport(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "as_of": "2026-11-26",
+                    "overall": {
+                        "items": 35,
+                        "complete": 20,
+                        "percent_complete": 61.4,
+                        "overdue": {"vendor": 1, "municipality": 2, "joint": 0},
+                        "by_status": {"vendor": {"done": 12, "in_progress": 2}},
+                    },
+                    "projects": [],
+                    "municipalities": [],
+                    "vendors": [],
+                    "consortia": [],
+                    "next_milestones": [],
+                }
+            ]
+        }
+    )
+
+    as_of: date
+    overall: Progress
+    projects: list[ProjectProgress]
+    municipalities: list[RollUp]
+    vendors: list[RollUp]
+    consortia: list[RollUp]
+    next_milestones: list[Milestone] = Field(
+        description="The next open one-day items (start = end: meetings, decisions, cut-overs)."
+    )

@@ -1,0 +1,305 @@
+"""Overdue and progress reports over the projects a caller may see."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import Select, and_, case, exists, func, select
+from sqlalchemy.orm import Session, aliased
+
+from service.auth import Caller, visible_projects
+from service.items.models import CLOSED_STATUSES, Item, Responsibility, Status, item_predecessors
+from service.items.service import overdue_clause
+from service.organisations.models import Organisation
+from service.organisations.schemas import OrganisationRef
+from service.projects.models import Project
+from service.reports.schemas import (
+    BlockedItem,
+    Milestone,
+    OverdueReport,
+    OverdueRow,
+    Progress,
+    ProgressReport,
+    ProjectProgress,
+    ProjectRef,
+    RollUp,
+    SideCounts,
+    StatusCounts,
+)
+
+_SIDES = {
+    Responsibility.vendor: {Responsibility.vendor},
+    Responsibility.municipality: {Responsibility.municipality},
+    Responsibility.joint: {Responsibility.vendor, Responsibility.municipality},
+}
+MILESTONES = 10
+# SQLite allows 32,766 bound parameters; stay far below it.
+_CHUNK = 1000
+
+
+@dataclass(frozen=True)
+class ReportScope:
+    caller: Caller
+    project_id: int | None = None
+    municipality: str | None = None
+    vendor: str | None = None
+    consortium: str | None = None
+
+    def projects(self) -> Select[Project]:
+        query = select(Project).where(visible_projects(self.caller))
+        if self.project_id is not None:
+            query = query.where(Project.id == self.project_id)
+        if self.municipality is not None:
+            query = query.where(Project.municipality.has(Organisation.code == self.municipality))
+        if self.vendor is not None:
+            query = query.where(Project.vendor.has(Organisation.code == self.vendor))
+        if self.consortium is not None:
+            query = query.where(Project.consortium == self.consortium)
+        return query
+
+
+def _ref(project: Project) -> ProjectRef:
+    return ProjectRef(id=project.id, name=project.name, consortium=project.consortium)
+
+
+def _org(organisation: Organisation) -> OrganisationRef:
+    return OrganisationRef(id=organisation.id, code=organisation.code, name=organisation.name)
+
+
+def _chunks(values: Sequence[int]) -> Iterable[Sequence[int]]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start : start + _CHUNK]
+
+
+def overdue_report(
+    session: Session,
+    scope: ReportScope,
+    *,
+    as_of: date,
+    responsibility: Responsibility | None = None,
+    assignee: str | None = None,
+    due_within: int | None = None,
+    limit: int = 1000,
+) -> OverdueReport:
+    """Late items (and, with `due_within`, those due soon), most overdue first."""
+    project_ids = scope.projects().with_only_columns(Project.id).scalar_subquery()
+    late = overdue_clause(as_of)
+    if due_within:
+        late = and_(
+            Item.planned_end <= as_of + timedelta(days=due_within),
+            Item.status.not_in(CLOSED_STATUSES),
+        )
+    query = select(Item).where(Item.project_id.in_(project_ids), late)
+    if responsibility is not None:
+        query = query.where(Item.responsibility == responsibility)
+    if assignee is not None:
+        query = query.where(Item.assignee == assignee)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    items = list(
+        session.scalars(
+            query.order_by(Item.planned_end, Item.project_id, Item.sort_key).limit(limit)
+        )
+    )
+    projects = {
+        p.id: p
+        for chunk in _chunks(sorted({i.project_id for i in items}))
+        for p in session.scalars(select(Project).where(Project.id.in_(chunk)))
+    }
+    blocked = _blocked_successors(session, items)
+    rows = []
+    for item in items:
+        assert item.planned_end is not None
+        project = projects[item.project_id]
+        days = (as_of - item.planned_end).days
+        rows.append(
+            OverdueRow(
+                project=_ref(project),
+                municipality=_org(project.municipality),
+                vendor=_org(project.vendor),
+                code=item.code,
+                title=item.title,
+                responsibility=item.responsibility,
+                assignee=item.assignee,
+                planned_end=item.planned_end,
+                days_overdue=days,
+                state="overdue" if days > 0 else "due_soon",
+                status=item.status,
+                progress=item.progress,
+                blocks=[
+                    BlockedItem(
+                        code=successor.code,
+                        title=successor.title,
+                        responsibility=successor.responsibility,
+                        other_side=bool(
+                            _SIDES[successor.responsibility] - _SIDES[item.responsibility]
+                        ),
+                    )
+                    for successor in blocked.get(item.id, [])
+                ],
+            )
+        )
+    return OverdueReport(as_of=as_of, total=total, truncated=total > len(rows), rows=rows)
+
+
+def _blocked_successors(session: Session, items: Sequence[Item]) -> dict[int, list[Item]]:
+    """For each late item, its successors that have not started: the work it holds up."""
+    blocked: dict[int, list[Item]] = defaultdict(list)
+    successor = aliased(Item)
+    for chunk in _chunks([item.id for item in items]):
+        pairs = session.execute(
+            select(item_predecessors.c.predecessor_id, successor)
+            .join(successor, successor.id == item_predecessors.c.item_id)
+            .where(
+                item_predecessors.c.predecessor_id.in_(chunk),
+                successor.status == Status.not_started,
+            )
+            .order_by(successor.sort_key)
+        )
+        for predecessor_id, waiting in pairs:
+            blocked[predecessor_id].append(waiting)
+    return blocked
+
+
+@dataclass
+class _Tally:
+    items: int = 0
+    complete: int = 0
+    progress_points: int = 0
+
+    def __post_init__(self) -> None:
+        self.overdue: dict[Responsibility, int] = defaultdict(int)
+        self.by_status: dict[Responsibility, dict[Status, int]] = defaultdict(
+            lambda: defaultdict(int)
+        )
+
+    def add(self, other: _Tally) -> None:
+        self.items += other.items
+        self.complete += other.complete
+        self.progress_points += other.progress_points
+        for side, count in other.overdue.items():
+            self.overdue[side] += count
+        for side, statuses in other.by_status.items():
+            for status, count in statuses.items():
+                self.by_status[side][status] += count
+
+    def progress(self) -> Progress:
+        return Progress(
+            items=self.items,
+            complete=self.complete,
+            percent_complete=round(self.progress_points / self.items, 1) if self.items else 0.0,
+            overdue=SideCounts(
+                vendor=self.overdue[Responsibility.vendor],
+                municipality=self.overdue[Responsibility.municipality],
+                joint=self.overdue[Responsibility.joint],
+            ),
+            by_status={
+                side: StatusCounts.model_validate({s.value: n for s, n in statuses.items()})
+                for side, statuses in sorted(self.by_status.items())
+            },
+        )
+
+
+def _tallies(session: Session, scope: ReportScope, as_of: date) -> dict[int, _Tally]:
+    """Per project: leaves (items without children) by side and status, with progress points."""
+    child = aliased(Item)
+    is_leaf = ~exists().where(child.parent_id == Item.id)
+    points = case((Item.status.in_(CLOSED_STATUSES), 100), else_=Item.progress)
+    late = case((overdue_clause(as_of), 1), else_=0)
+    project_ids = scope.projects().with_only_columns(Project.id).scalar_subquery()
+    rows = session.execute(
+        select(
+            Item.project_id,
+            Item.responsibility,
+            Item.status,
+            func.count(),
+            func.sum(points),
+            func.sum(late),
+        )
+        .where(Item.project_id.in_(project_ids), is_leaf)
+        .group_by(Item.project_id, Item.responsibility, Item.status)
+    )
+    tallies: dict[int, _Tally] = defaultdict(_Tally)
+    for project_id, side, status, count, progress_points, overdue in rows:
+        tally = tallies[project_id]
+        tally.items += count
+        tally.progress_points += int(progress_points or 0)
+        tally.overdue[side] += int(overdue or 0)
+        tally.by_status[side][status] += count
+        if status in CLOSED_STATUSES:
+            tally.complete += count
+    return tallies
+
+
+def progress_report(session: Session, scope: ReportScope, *, as_of: date) -> ProgressReport:
+    projects = list(session.scalars(scope.projects().order_by(Project.id)))
+    tallies = _tallies(session, scope, as_of)
+    overall = _Tally()
+    groups: dict[str, dict[str, tuple[str, _Tally, set[int]]]] = {
+        "municipalities": {},
+        "vendors": {},
+        "consortia": {},
+    }
+    project_rows = []
+    for project in projects:
+        tally = tallies.get(project.id, _Tally())
+        overall.add(tally)
+        project_rows.append(
+            ProjectProgress(
+                project=_ref(project),
+                municipality=_org(project.municipality),
+                vendor=_org(project.vendor),
+                **dict(tally.progress()),
+            )
+        )
+        keys = [
+            ("municipalities", project.municipality.code, project.municipality.name),
+            ("vendors", project.vendor.code, project.vendor.name),
+        ]
+        if project.consortium:
+            keys.append(("consortia", project.consortium, project.consortium))
+        for group, key, name in keys:
+            _, group_tally, members = groups[group].setdefault(key, (name, _Tally(), set()))
+            group_tally.add(tally)
+            members.add(project.id)
+    return ProgressReport(
+        as_of=as_of,
+        overall=overall.progress(),
+        projects=project_rows,
+        **{
+            group: [
+                RollUp(key=key, name=name, projects=len(members), **dict(tally.progress()))
+                for key, (name, tally, members) in sorted(entries.items())
+            ]
+            for group, entries in groups.items()
+        },
+        next_milestones=_milestones(session, scope, as_of),
+    )
+
+
+def _milestones(session: Session, scope: ReportScope, as_of: date) -> list[Milestone]:
+    project_ids = scope.projects().with_only_columns(Project.id).scalar_subquery()
+    items = session.scalars(
+        select(Item)
+        .where(
+            Item.project_id.in_(project_ids),
+            Item.planned_start == Item.planned_end,
+            Item.planned_end >= as_of,
+            Item.status.not_in(CLOSED_STATUSES),
+        )
+        .order_by(Item.planned_end, Item.project_id, Item.sort_key)
+        .limit(MILESTONES)
+    )
+    return [
+        Milestone(
+            project_id=item.project_id,
+            code=item.code,
+            title=item.title,
+            responsibility=item.responsibility,
+            planned_end=item.planned_end or as_of,  # never None: the query filters on it
+            status=item.status,
+        )
+        for item in items
+    ]

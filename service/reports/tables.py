@@ -1,0 +1,92 @@
+"""The reports as tables: one header per language, one row per entry."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from service.reports.schemas import OverdueReport, Progress, ProgressReport, RollUp
+from service.tabular import Language, word
+
+_OVERDUE_HEADER: dict[Language, list[str]] = {
+    "ja": [
+        "プロジェクト", "自治体", "ベンダー", "項番", "作業項目", "役割分担", "担当", "終了予定日",
+        "超過日数", "区分", "状況", "進捗率", "後続作業（未着手）", "相手側の後続作業",
+    ],
+    "en": [
+        "Project", "Municipality", "Vendor", "Code", "Title", "Responsibility", "Assignee",
+        "Planned end", "Days overdue", "State", "Status", "Progress", "Blocks (not started)",
+        "Blocks on the other side",
+    ],
+}  # fmt: skip
+
+_PROGRESS_HEADER: dict[Language, list[str]] = {
+    "ja": [
+        "名称", "プロジェクト数", "作業数", "完了数", "進捗率(%)", "期限超過（ベンダー）",
+        "期限超過（自治体）", "期限超過（共同）",
+    ],
+    "en": [
+        "Name", "Projects", "Items", "Complete", "Percent complete", "Overdue (vendor)",
+        "Overdue (municipality)", "Overdue (joint)",
+    ],
+}  # fmt: skip
+
+
+def overdue_table(
+    report: OverdueReport, language: Language
+) -> tuple[list[str], Iterator[list[object]]]:
+    def rows() -> Iterator[list[object]]:
+        for row in report.rows:
+            yield [
+                row.project.name,
+                row.municipality.name,
+                row.vendor.name,
+                row.code,
+                row.title,
+                word(row.responsibility, language),
+                row.assignee,
+                row.planned_end,
+                row.days_overdue,
+                word(row.state, language),
+                word(row.status, language),
+                row.progress,
+                "、".join(f"{b.code} {b.title}" for b in row.blocks),
+                "、".join(f"{b.code} {b.title}" for b in row.blocks if b.other_side),
+            ]
+
+    return _OVERDUE_HEADER[language], rows()
+
+
+def _progress_row(name: str, projects: int, progress: Progress) -> list[object]:
+    return [
+        name,
+        projects,
+        progress.items,
+        progress.complete,
+        progress.percent_complete,
+        progress.overdue.vendor,
+        progress.overdue.municipality,
+        progress.overdue.joint,
+    ]
+
+
+def progress_tables(
+    report: ProgressReport, language: Language
+) -> list[tuple[str, list[str], list[list[object]]]]:
+    header = _PROGRESS_HEADER[language]
+    projects = [
+        _progress_row(f"{p.municipality.name} {p.project.name}", 1, p) for p in report.projects
+    ]
+
+    def rollups(entries: Sequence[RollUp]) -> list[list[object]]:
+        return [_progress_row(e.name, e.projects, e) for e in entries]
+
+    names = {
+        "ja": ("プロジェクト別", "自治体別", "ベンダー別", "グループ別"),
+        "en": ("Projects", "Municipalities", "Vendors", "Consortia"),
+    }[language]
+    return [
+        (names[0], header, projects),
+        (names[1], header, rollups(report.municipalities)),
+        (names[2], header, rollups(report.vendors)),
+        (names[3], header, rollups(report.consortia)),
+    ]
