@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 export WBS_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test install lint typecheck test-sqlite test-postgres openapi
+.PHONY: run test install lint typecheck test-sqlite test-postgres openapi bench
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,11 +31,13 @@ typecheck: install
 
 test-sqlite: install
 	WBS_TEST_DATABASE=sqlite $(BIN)/pytest
+	$(BIN)/python -m bench.run --smoke --backends sqlite
 
 test-postgres: install
 	@if $(BIN)/python -c "import sys, sqlalchemy; sqlalchemy.create_engine(sys.argv[1]).connect().close()" "$$WBS_TEST_POSTGRES_URL" 2>/dev/null; then \
 		echo "== the same tests on PostgreSQL ($$WBS_TEST_POSTGRES_URL)"; \
-		WBS_TEST_DATABASE=postgresql $(BIN)/pytest; \
+		WBS_TEST_DATABASE=postgresql $(BIN)/pytest && \
+		$(BIN)/python -m bench.run --smoke --backends postgresql; \
 	elif [ -n "$$WBS_REQUIRE_POSTGRES" ]; then \
 		echo "PostgreSQL is required but not reachable at $$WBS_TEST_POSTGRES_URL"; exit 1; \
 	else \
@@ -44,3 +46,6 @@ test-postgres: install
 
 openapi: install
 	$(BIN)/wbs-sync openapi
+
+bench: install
+	$(BIN)/python -m bench.run
