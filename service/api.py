@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter
 
+from service.changes.router import router as changes_router
 from service.imports.router import router as imports_router
 from service.items.router import router as items_router
 from service.organisations.router import router as organisations_router
@@ -19,5 +20,6 @@ for feature_router in (
     items_router,
     imports_router,
     reports_router,
+    changes_router,
 ):
     api_router.include_router(feature_router)

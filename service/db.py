@@ -62,7 +62,12 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
 
 
 def create_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+    # Imported here: the change models import Base from this module.
+    from service.changes import sequencing
+
+    factory = sessionmaker(engine, expire_on_commit=False)
+    sequencing.install(factory)
+    return factory
 
 
 def request_session(request: Request) -> Iterator[Session]:

@@ -1,6 +1,6 @@
 """Every table, imported once so the metadata is complete for alembic and the app."""
 
-from service.changes.models import ChangeEvent, ChangeField
+from service.changes.models import ChangeEvent, ChangeField, FeedCounter
 from service.db import Base
 from service.imports.models import ImportRecord
 from service.items.models import Item, item_predecessors
@@ -13,6 +13,7 @@ __all__ = [
     "Base",
     "ChangeEvent",
     "ChangeField",
+    "FeedCounter",
     "ImportRecord",
     "Item",
     "Organisation",

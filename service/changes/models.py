@@ -29,9 +29,15 @@ class ChangeEvent(Base):
     """One create, update or delete of an item, with who did it and through what."""
 
     __tablename__ = "change_events"
-    __table_args__ = (Index("ix_change_events_project_id_id", "project_id", "id"),)
+    __table_args__ = (
+        Index("ix_change_events_project_id_id", "project_id", "id"),
+        Index("ix_change_events_project_id_seq", "project_id", "seq"),
+    )
 
     id: Mapped[int] = mapped_column(EventId, primary_key=True)
+    # Position in the change feed, assigned as the writing transaction commits (see
+    # service/changes/sequencing.py); ids are assigned earlier, so they are not commit order.
+    seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     # No foreign key: the history of a deleted item outlives it.
     item_id: Mapped[int] = mapped_column(index=True)
@@ -62,6 +68,15 @@ class ChangeEvent(Base):
         lazy="selectin",
         order_by="ChangeField.id",
     )
+
+
+class FeedCounter(Base):
+    """The last feed position handed out: one row, whose lock orders committing writers."""
+
+    __tablename__ = "change_feed_counter"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class ChangeField(Base):

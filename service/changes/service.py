@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from service.auth import Caller
+from service.changes import sequencing
 from service.changes.models import ChangeEvent, ChangeField, ChangeKind, ChangeSource
 from service.organisations.models import OrgKind
 
@@ -64,4 +65,5 @@ def record_change(
         ],
     )
     session.add(event)
+    sequencing.remember(session, event)
     return event

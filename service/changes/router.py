@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from starlette.concurrency import run_in_threadpool
+
+from service.auth import CurrentCaller, SessionDep
+from service.changes import feed
+from service.changes.models import ChangeEvent, ChangeKind
+from service.changes.schemas import ChangePage
+from service.errors import problem_responses
+from service.items.codes import CODE_PATTERN
+from service.params import ProjectIdPath
+from service.projects.service import get_visible_project
+
+router = APIRouter(tags=["changes"])
+
+SinceQuery = Annotated[
+    str | None,
+    Query(
+        max_length=200,
+        description="The `next_cursor` of your last call; omit to start at the beginning.",
+    ),
+]
+ItemQuery = Annotated[
+    str | None, Query(pattern=CODE_PATTERN, description="Only events of this item code.")
+]
+KindQuery = Annotated[
+    list[ChangeKind], Query(description="created, updated, deleted (repeatable).")
+]
+FieldQuery = Annotated[
+    str | None,
+    Query(
+        max_length=50,
+        description="Only events that changed this field, showing only it: `status` gives the "
+        "status-change feed.",
+    ),
+]
+WaitQuery = Annotated[
+    float,
+    Query(ge=0, le=30, description="Seconds to hold the request until something new arrives."),
+]
+LimitQuery = Annotated[int, Query(ge=1, le=1000, description="At most this many events.")]
+# How often a held request looks again: changes reach a waiting script within this time.
+POLL_INTERVAL = 0.25
+
+
+async def _follow(
+    session: SessionDep,
+    caller: CurrentCaller,
+    since: str | None,
+    selection: feed.FeedFilter,
+    limit: int,
+    wait: float,
+) -> ChangePage:
+    after = feed.position_of(since)
+    deadline = time.monotonic() + wait
+
+    def look() -> tuple[list[ChangeEvent], bool]:
+        try:
+            return feed.read_feed(session, caller, after, selection, limit)
+        finally:
+            # End the transaction at once (keeping the token's last use): a waiting request
+            # must not hold a pooled connection while it sleeps.
+            session.commit()
+
+    while True:
+        events, has_more = await run_in_threadpool(look)
+        if events or time.monotonic() >= deadline:
+            return feed.page(events, after, has_more, selection.field)
+        await asyncio.sleep(min(POLL_INTERVAL, max(0.0, deadline - time.monotonic())))
+
+
+@router.get("/changes", responses=problem_responses(401, 422, 429))
+async def list_changes(
+    session: SessionDep,
+    caller: CurrentCaller,
+    since: SinceQuery = None,
+    item: ItemQuery = None,
+    kind: KindQuery = [],  # noqa: B006 - FastAPI copies query defaults per request
+    field: FieldQuery = None,
+    wait: WaitQuery = 0,
+    limit: LimitQuery = 100,
+) -> ChangePage:
+    """Every change in the projects the caller may see, after a cursor, in commit order.
+
+    Keep `next_cursor` and pass it as `since`: each committed event comes exactly once, even
+    while many writers commit at once. With `wait`, the request is held until something new
+    arrives (long poll). Each event names its actor, source (API call or import id) and time,
+    and each field's old and new value.
+    """
+    selection = feed.FeedFilter(None, item, tuple(kind), field)
+    return await _follow(session, caller, since, selection, limit, wait)
+
+
+@router.get("/projects/{project_id}/changes", responses=problem_responses(401, 404, 422, 429))
+async def list_project_changes(
+    project_id: ProjectIdPath,
+    session: SessionDep,
+    caller: CurrentCaller,
+    since: SinceQuery = None,
+    item: ItemQuery = None,
+    kind: KindQuery = [],  # noqa: B006 - FastAPI copies query defaults per request
+    field: FieldQuery = None,
+    wait: WaitQuery = 0,
+    limit: LimitQuery = 100,
+) -> ChangePage:
+    """One project's changes after a cursor, in commit order.
+
+    The same feed as across projects, for one project.
+    """
+    await run_in_threadpool(get_visible_project, session, caller, project_id)
+    selection = feed.FeedFilter(project_id, item, tuple(kind), field)
+    return await _follow(session, caller, since, selection, limit, wait)
