@@ -115,7 +115,10 @@ def generate(engine: Engine, scale: Scale) -> None:
                 for n in range(scale.municipalities)
             ],
         )
-        ids = dict(connection.execute(select(Organisation.code, Organisation.id)).tuples().all())
+        ids = {
+            code: id_
+            for code, id_ in connection.execute(select(Organisation.code, Organisation.id))
+        }
         connection.execute(
             insert(Project.__table__),
             [

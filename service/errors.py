@@ -41,6 +41,12 @@ class SheetDiagnostic(BaseModel):
     message: str
 
 
+class StaleEntry(BaseModel):
+    code: str
+    version: int = Field(description="The version the push was based on.")
+    current_version: int | None = Field(description="The version now; null if it is gone.")
+
+
 class Problem(BaseModel):
     """RFC 9457 problem details."""
 
@@ -75,6 +81,9 @@ class Problem(BaseModel):
     )
     fields: list[str] | None = Field(
         default=None, description="For 403 on an update: the fields the caller does not own."
+    )
+    stale: list[StaleEntry] | None = Field(
+        default=None, description="For 412 on a bulk push: every entry whose version is stale."
     )
 
 

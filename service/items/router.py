@@ -12,10 +12,10 @@ from service.clock import today
 from service.concurrency import etag
 from service.config import Settings
 from service.errors import problem_responses
-from service.items import service
+from service.items import bulk, service
 from service.items.codes import CODE_PATTERN
 from service.items.models import Responsibility, Status
-from service.items.schemas import ItemCreate, ItemPage, ItemRead, ItemUpdate
+from service.items.schemas import BulkPush, BulkResult, ItemCreate, ItemPage, ItemRead, ItemUpdate
 from service.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, link_next
 from service.params import ProjectIdPath
 from service.projects.service import get_visible_project
@@ -114,6 +114,21 @@ def create_item(
     location = request.url_for("get_item", project_id=project.id, code=quote(item.code, safe=""))
     response.headers["Location"] = str(location)
     return service.to_read(item, _as_of(request, None))
+
+
+@router.post("/bulk", responses=problem_responses(401, 403, 404, 409, 412, 422, 429))
+def push_items(
+    project_id: ProjectIdPath, data: BulkPush, session: SessionDep, caller: WritingCaller
+) -> BulkResult:
+    """Create or update up to 1,000 items by code, all or nothing.
+
+    New codes are created (parents before children), known codes get a partial update of the
+    fields sent. An entry carrying a stale `version` fails the whole push with 412 listing
+    every stale code; any other error fails it too, naming the entry. Ownership applies as
+    for PATCH.
+    """
+    project = get_visible_project(session, caller, project_id)
+    return BulkResult(items=bulk.push_items(session, project, Actor.of(caller), data))
 
 
 @router.get("/{code}", responses=problem_responses(401, 404, 422, 429))

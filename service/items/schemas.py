@@ -142,3 +142,61 @@ class ItemPage(BaseModel):
     next_cursor: str | None = Field(
         description="Pass as `cursor` for the next page; null at the end."
     )
+
+
+class BulkItem(ItemUpdate):
+    """A create (when the code is new) or a partial update of the item with this code."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"code": "3-2", "version": 4, "planned_end": "2027-01-31"}]
+        },
+    )
+
+    code: Code
+    version: int | None = Field(
+        None, ge=1, description="The version this change was based on; a stale one fails the push."
+    )
+
+
+class BulkPush(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {"code": "3", "title": "データ移行", "responsibility": "joint"},
+                        {"code": "3-2", "version": 4, "planned_end": "2027-01-31"},
+                    ]
+                }
+            ]
+        },
+    )
+
+    items: list[BulkItem] = Field(min_length=1, max_length=1000)
+
+
+class BulkItemResult(BaseModel):
+    code: str
+    id: int
+    result: str = Field(description="`created`, `updated` or `unchanged`.")
+    version: int
+
+
+class BulkResult(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {"code": "3", "id": 40, "result": "created", "version": 1},
+                        {"code": "3-2", "id": 12, "result": "updated", "version": 5},
+                    ]
+                }
+            ]
+        }
+    )
+
+    items: list[BulkItemResult]

@@ -1,0 +1,116 @@
+"""A vendor's push: many creates and partial updates by code, applied all or nothing."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.changes.service import Actor
+from service.errors import FieldError, PreconditionFailed, ServiceError, Unprocessable
+from service.items.codes import natural_key
+from service.items.models import Item
+from service.items.schemas import BulkItem, BulkItemResult, BulkPush, ItemCreate, ItemUpdate
+from service.items.service import create_item, update_item
+from service.projects.models import Project
+
+_NOT_FIELDS = {"code", "version"}
+
+
+def _stale(session: Session, project: Project, push: BulkPush) -> list[dict[str, object]]:
+    codes = [entry.code for entry in push.items if entry.version is not None]
+    rows = session.execute(
+        select(Item.code, Item.version).where(Item.project_id == project.id, Item.code.in_(codes))
+    )
+    current = {code: version for code, version in rows}
+    return [
+        {"code": entry.code, "version": entry.version, "current_version": current.get(entry.code)}
+        for entry in push.items
+        if entry.version is not None and current.get(entry.code) != entry.version
+    ]
+
+
+def _in_context(error: ServiceError, index: int, code: str) -> ServiceError:
+    """The same error, naming the pushed entry it came from."""
+    errors = [
+        FieldError(
+            loc=["body", "items", index, *e.loc[1:]],
+            field=f"items[{index}].{e.field}",
+            message=e.message,
+            type=e.type,
+        )
+        for e in error.errors or []
+    ]
+    return type(error)(
+        f"items[{index}] (code {code}): {error.detail}",
+        errors=errors or None,
+        headers=error.headers,
+        extra=error.extra,
+    )
+
+
+def push_items(
+    session: Session, project: Project, actor: Actor, push: BulkPush
+) -> list[BulkItemResult]:
+    codes = [entry.code for entry in push.items]
+    repeated = sorted({code for code in codes if codes.count(code) > 1})
+    if repeated:
+        raise Unprocessable.for_field(
+            "items", f"codes pushed more than once: {', '.join(repeated)}"
+        )
+    stale = _stale(session, project, push)
+    if stale:
+        raise PreconditionFailed(
+            f"{len(stale)} item(s) changed since the versions pushed: "
+            + ", ".join(str(s["code"]) for s in stale)
+            + "; read them again and push the changes anew. Nothing was applied.",
+            extra={"stale": stale},
+        )
+    existing = set(
+        session.scalars(
+            select(Item.code).where(Item.project_id == project.id, Item.code.in_(codes))
+        )
+    )
+    # New items go first, parents before children, so later entries can name them.
+    order = sorted(
+        range(len(push.items)),
+        key=lambda i: (push.items[i].code in existing, natural_key(push.items[i].code)),
+    )
+    results: dict[int, BulkItemResult] = {}
+    for index in order:
+        entry = push.items[index]
+        try:
+            results[index] = _apply(session, project, actor, entry, entry.code in existing)
+        except ServiceError as error:
+            raise _in_context(error, index, entry.code) from None
+    return [results[index] for index in range(len(push.items))]
+
+
+def _apply(
+    session: Session, project: Project, actor: Actor, entry: BulkItem, exists: bool
+) -> BulkItemResult:
+    fields = entry.model_dump(exclude_unset=True, exclude=_NOT_FIELDS)
+    if not exists:
+        missing = [name for name in ("title", "responsibility") if name not in fields]
+        if missing:
+            raise Unprocessable(
+                f"a new item needs {', '.join(missing)}",
+                errors=[
+                    FieldError(
+                        loc=["body", name],
+                        field=name,
+                        message="required for a new item",
+                        type="missing",
+                    )
+                    for name in missing
+                ],
+            )
+        item = create_item(
+            session, project, actor, ItemCreate.model_validate({"code": entry.code, **fields})
+        )
+        return BulkItemResult(code=item.code, id=item.id, result="created", version=item.version)
+    before = session.scalar(
+        select(Item.version).where(Item.project_id == project.id, Item.code == entry.code)
+    )
+    item = update_item(session, project, actor, entry.code, ItemUpdate.model_validate(fields))
+    result = "unchanged" if item.version == before else "updated"
+    return BulkItemResult(code=item.code, id=item.id, result=result, version=item.version)
