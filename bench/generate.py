@@ -115,10 +115,7 @@ def generate(engine: Engine, scale: Scale) -> None:
                 for n in range(scale.municipalities)
             ],
         )
-        ids = {
-            code: id_
-            for code, id_ in connection.execute(select(Organisation.code, Organisation.id))
-        }
+        ids = dict(connection.execute(select(Organisation.code, Organisation.id)))
         connection.execute(
             insert(Project.__table__),
             [
