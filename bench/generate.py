@@ -115,7 +115,7 @@ def generate(engine: Engine, scale: Scale) -> None:
                 for n in range(scale.municipalities)
             ],
         )
-        ids = dict(connection.execute(select(Organisation.code, Organisation.id)))
+        ids = dict(connection.execute(select(Organisation.code, Organisation.id)).all())
         connection.execute(
             insert(Project.__table__),
             [

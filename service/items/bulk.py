@@ -21,7 +21,7 @@ def _stale(session: Session, project: Project, push: BulkPush) -> list[dict[str,
     rows = session.execute(
         select(Item.code, Item.version).where(Item.project_id == project.id, Item.code.in_(codes))
     )
-    current = dict(rows)
+    current = dict(rows.all())
     return [
         {"code": entry.code, "version": entry.version, "current_version": current.get(entry.code)}
         for entry in push.items
