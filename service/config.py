@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     import_max_columns: int = Field(200, ge=5, description="Most columns read from one sheet.")
     import_max_cell_chars: int = Field(10_000, ge=100, description="Longest text in one cell.")
 
+    idempotency_hours: int = Field(
+        24, ge=1, le=24 * 30, description="How long an Idempotency-Key's answer is kept."
+    )
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:

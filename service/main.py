@@ -16,6 +16,7 @@ from service.config import Settings, get_settings
 from service.db import create_db_engine, create_session_factory
 from service.errors import install_error_handlers
 from service.health import router as health_router
+from service.idempotency import middleware as idempotency
 
 DESCRIPTION = """\
 The one true copy of the WBS that a system vendor and a Japanese municipality share:
@@ -66,12 +67,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.auth_failure_limit, settings.auth_failure_window_seconds
     )
     install_error_handlers(app)
+    app.add_middleware(idempotency.IdempotencyMiddleware)
     app.include_router(health_router)
     app.include_router(api_router)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = summaries_from_docstrings(FastAPI.openapi(app))
+            document = summaries_from_docstrings(FastAPI.openapi(app))
+            idempotency.document(document)
+            app.openapi_schema = document
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -2,6 +2,7 @@
 
 from service.changes.models import ChangeEvent, ChangeField, FeedCounter
 from service.db import Base
+from service.idempotency.models import IdempotencyKey
 from service.imports.models import ImportRecord
 from service.items.models import Item, item_predecessors
 from service.organisations.models import Organisation
@@ -14,6 +15,7 @@ __all__ = [
     "ChangeEvent",
     "ChangeField",
     "FeedCounter",
+    "IdempotencyKey",
     "ImportRecord",
     "Item",
     "Organisation",

@@ -1,0 +1,142 @@
+from __future__ import annotations
+
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from service.changes.models import ChangeEvent
+from service.config import Settings
+from service.db import utcnow
+from service.idempotency.models import IdempotencyKey
+from service.items import service as items_service
+from service.items.models import Item
+from service.main import create_app
+from tests.conftest import ItemFactory, World
+
+BODY = {"code": "1", "title": "計画", "responsibility": "vendor"}
+
+
+def create(
+    client: TestClient,
+    world: World,
+    key: str,
+    body: dict[str, object] = BODY,
+    who: str = "vendor_x",
+) -> object:
+    return client.post(
+        f"/api/v1/projects/{world.projects['a_x'].id}/items",
+        headers={**world.auth(who), "Idempotency-Key": key},
+        json=body,
+    )
+
+
+def count(db: Session, model: type) -> int:
+    return db.scalar(select(func.count()).select_from(model)) or 0
+
+
+def test_a_retry_replays_the_first_answer_without_applying_again(
+    client: TestClient, world: World, db: Session
+) -> None:
+    first = create(client, world, "k-1")
+    again = create(client, world, "k-1")
+    assert first.status_code == again.status_code == 201  # type: ignore[attr-defined]
+    assert again.json() == first.json()  # type: ignore[attr-defined]
+    assert again.headers["Idempotent-Replayed"] == "true"  # type: ignore[attr-defined]
+    assert "Idempotent-Replayed" not in first.headers  # type: ignore[attr-defined]
+    assert again.headers["ETag"] == first.headers["ETag"]  # type: ignore[attr-defined]
+    assert (count(db, Item), count(db, ChangeEvent)) == (1, 1)
+
+
+def test_the_same_key_with_another_body_is_422(client: TestClient, world: World) -> None:
+    create(client, world, "k-2")
+    response = create(client, world, "k-2", {**BODY, "title": "別"})
+    assert response.status_code == 422  # type: ignore[attr-defined]
+    assert response.json()["errors"][0]["field"] == "Idempotency-Key"  # type: ignore[attr-defined]
+
+
+def test_keys_belong_to_their_caller(client: TestClient, world: World, db: Session) -> None:
+    assert create(client, world, "shared", who="vendor_x").status_code == 201  # type: ignore[attr-defined]
+    other = create(client, world, "shared", who="pmo")
+    assert other.status_code == 409  # type: ignore[attr-defined]
+    assert "Idempotent-Replayed" not in other.headers  # type: ignore[attr-defined]
+    assert "already used" in other.json()["detail"]  # type: ignore[attr-defined]
+
+
+def test_a_failed_attempt_releases_the_key(client: TestClient, world: World, db: Session) -> None:
+    bad = create(client, world, "k-3", {**BODY, "code": "1-1"})
+    assert bad.status_code == 422  # type: ignore[attr-defined]
+    assert count(db, IdempotencyKey) == 0
+    assert create(client, world, "k-3").status_code == 201  # type: ignore[attr-defined]
+
+
+def test_patch_and_bulk_push_replay_too(
+    client: TestClient, world: World, make_item: ItemFactory, db: Session
+) -> None:
+    make_item(code="1", responsibility="municipality")
+    url = f"/api/v1/projects/{world.projects['a_x'].id}/items/1"
+    headers = {**world.auth("town_a"), "Idempotency-Key": "p-1"}
+    first = client.patch(url, headers=headers, json={"progress": 10})
+    again = client.patch(url, headers=headers, json={"progress": 10})
+    assert again.json()["version"] == first.json()["version"] == 2
+    assert again.headers["Idempotent-Replayed"] == "true"
+    bulk = f"/api/v1/projects/{world.projects['a_x'].id}/items/bulk"
+    body = {"items": [{"code": "2", "title": "二", "responsibility": "vendor"}]}
+    headers = {**world.auth("vendor_x"), "Idempotency-Key": "b-1"}
+    assert (
+        client.post(bulk, headers=headers, json=body).json()
+        == client.post(bulk, headers=headers, json=body).json()
+    )
+    assert count(db, Item) == 2
+
+
+def test_a_retry_while_the_first_still_runs_is_409(
+    client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = items_service.create_item
+    started = threading.Event()
+
+    def slow(*args: object, **kwargs: object) -> object:
+        started.set()
+        time.sleep(1.0)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(items_service, "create_item", slow)
+    results: list[object] = []
+    first = threading.Thread(target=lambda: results.append(create(client, world, "k-4")))
+    first.start()
+    assert started.wait(10)
+    second = create(client, world, "k-4")
+    first.join()
+    assert second.status_code == 409  # type: ignore[attr-defined]
+    assert second.headers["Retry-After"]  # type: ignore[attr-defined]
+    assert results[0].status_code == 201  # type: ignore[attr-defined]
+
+
+def test_another_process_sharing_the_database_replays_the_answer(
+    world: World, database_url: str, db: Session
+) -> None:
+    settings = Settings(database_url=database_url, auth_failure_limit=1000)
+    with TestClient(create_app(settings)) as one, TestClient(create_app(settings)) as two:
+        first = create(one, world, "k-5")
+        again = create(two, world, "k-5")
+    assert again.headers["Idempotent-Replayed"] == "true"  # type: ignore[attr-defined]
+    assert again.json() == first.json()  # type: ignore[attr-defined]
+    assert count(db, Item) == 1
+
+
+def test_an_expired_key_applies_anew(client: TestClient, world: World, db: Session) -> None:
+    create(client, world, "k-6")
+    db.execute(update(IdempotencyKey).values(expires_at=utcnow() - timedelta(seconds=1)))
+    db.commit()
+    again = create(client, world, "k-6")
+    assert again.status_code == 409  # type: ignore[attr-defined]
+    assert "Idempotent-Replayed" not in again.headers  # type: ignore[attr-defined]
+
+
+def test_a_malformed_key_is_422(client: TestClient, world: World) -> None:
+    assert create(client, world, "x" * 256).status_code == 422  # type: ignore[attr-defined]
