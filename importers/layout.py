@@ -21,6 +21,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "作業項目", "作業名", "タスク名", "タスク", "作業", "項目", "項目名", "件名",
         "作業内容名", "task name", "task", "name", "title", "activity", "work item",
     ),
+    "parent_code": ("親項番", "親番号", "上位項番", "親", "parent", "parent code"),
     "level1": ("大項目", "大分類", "フェーズ", "工程", "phase"),
     "level2": ("中項目", "中分類"),
     "level3": ("小項目", "小分類", "細目"),

@@ -29,6 +29,7 @@ from importers.sources import (
 from importers.values import (
     Party,
     ValueProblem,
+    clean_long_text,
     clean_text,
     key,
     lettered_suffix,
@@ -177,14 +178,6 @@ def _choose(
     )
 
 
-def _long_text(value: object) -> str | None:
-    if value is None:
-        return None
-    lines = [re.sub(r"[ \t\u3000]+", " ", line).strip() for line in str(value).splitlines()]
-    text = "\n".join(line for line in lines if line)
-    return text or None
-
-
 def _indent_level(cell: Cell | None) -> int:
     if cell is None or not isinstance(cell.value, str):
         return indent(cell) if cell is not None else 0
@@ -251,7 +244,7 @@ class _RowReader:
             if letter is None:
                 continue
             raw = cell.value if cell is not None else None
-            values[name] = clean_text(raw) if name in SHORT_TEXT else _long_text(raw)
+            values[name] = clean_text(raw) if name in SHORT_TEXT else clean_long_text(raw)
             columns[name] = letter
         self._responsibility(row, cells, values, columns)
         for name, role in DATES:
@@ -407,11 +400,16 @@ def _rows(
                         number, code_letter, None, "the item has a title but no code (項番)"
                     )
                 continue
+            # An exported sheet names each parent, so parents the code does not imply survive
+            # and codes are taken as written.
+            named_parent = read_code(reader.value(cells, "parent_code"))
             letter = lettered_suffix(code)
-            if letter and hierarchy.last_numbered:
+            if named_parent is not None:
+                parent = named_parent
+            elif letter and hierarchy.last_numbered:
                 parent = hierarchy.last_numbered
                 code = f"{parent}-{letter}"
-            elif not letter:
+            if not letter:
                 hierarchy.last_numbered = code
             if title is None:
                 reader.problem(

@@ -24,6 +24,15 @@ def clean_text(value: object) -> str | None:
     return text or None
 
 
+def clean_long_text(value: object) -> str | None:
+    """Multi-line text with each line's blanks normalised and empty lines dropped."""
+    if value is None:
+        return None
+    lines = [re.sub(r"[ \t\u3000]+", " ", line).strip() for line in str(value).splitlines()]
+    text = "\n".join(line for line in lines if line)
+    return text or None
+
+
 def key(text: str) -> str:
     """A header or vocabulary word reduced for comparison: width, case, blanks and marks."""
     folded = unicodedata.normalize("NFKC", text).casefold()

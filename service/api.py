@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from service.changes.router import router as changes_router
+from service.exports.router import router as exports_router
 from service.imports.router import router as imports_router
 from service.items.router import router as items_router
 from service.organisations.router import router as organisations_router
@@ -21,5 +22,6 @@ for feature_router in (
     imports_router,
     reports_router,
     changes_router,
+    exports_router,
 ):
     api_router.include_router(feature_router)

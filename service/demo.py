@@ -20,6 +20,8 @@ from service.tokens.models import ApiToken
 from service.tokens.service import issue_token
 
 DEMO_TOKEN_NAME = "demo"
+# The demo is loaded once: its vendor's presence says it has been.
+DEMO_VENDOR = "mirai-sys"
 CONSORTIUM = "みどり地域自治体クラウド"
 PROJECT_NAME = "住民記録システム標準化移行"
 
@@ -206,15 +208,17 @@ def _overdue_candidates(start: date, today: date, picks: int) -> set[str]:
 
 def load_demo(session: Session, today: date) -> bool:
     """Load the demo organisations and projects unless present; True when loaded now."""
-    if session.scalar(select(Organisation.id).where(Organisation.code == "pmo")) is not None:
+    if session.scalar(select(Organisation.id).where(Organisation.code == DEMO_VENDOR)) is not None:
         return False
-    orgs = {
-        code: Organisation(kind=kind, code=code, name=name, local_government_code=lg)
-        for code, kind, name, lg in ORGANISATIONS
-    }
+    orgs = {}
+    for code, kind, name, lg in ORGANISATIONS:
+        existing = session.scalar(select(Organisation).where(Organisation.code == code))
+        orgs[code] = existing or Organisation(
+            kind=kind, code=code, name=name, local_government_code=lg
+        )
     session.add_all(orgs.values())
     session.flush()
-    vendor = orgs["mirai-sys"]
+    vendor = orgs[DEMO_VENDOR]
     actor = Actor(vendor.id, vendor.kind, f"{vendor.code}/{DEMO_TOKEN_NAME}", ChangeSource.demo)
     # Each town's plan is anchored a fixed number of days before today, so the demo shows the
     # same picture whichever day it is loaded: a few late items on both sides in each town.

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from importers.sheet import Diagnostic, ImportRow, ParsedSheet
+from importers.values import clean_long_text, clean_text
 from service.auth import may_plan
 from service.changes.models import ChangeKind
 from service.changes.service import Actor, diff, record_change
@@ -189,7 +190,9 @@ def plan_import(
                 )
                 continue
         for predecessor in row.values.get("predecessors", []):
-            if predecessor not in final_codes:
+            if predecessor not in final_codes and not any(
+                _same_code(predecessor, code) for code in final_codes
+            ):
                 _error(
                     plan,
                     parsed,
@@ -262,10 +265,42 @@ def _plan_create(
     plan.writes.append((row, None, wanted))
 
 
+_SHORT_TEXT = ("title", "assignee")
+_LONG_TEXT = ("description", "deliverable", "notes")
+
+
+def _same_code(a: str | None, b: str | None) -> bool:
+    return a == b or (a is not None and b is not None and natural_key(a) == natural_key(b))
+
+
+def _settle(wanted: dict[str, Any], current: dict[str, Any]) -> None:
+    """Drop differences of notation only, so exporting and re-importing changes nothing.
+
+    A code written differently (１－２ for 1-2), text that differs only in blanks, and an exact
+    day where the item keeps the approximate text it was given (10月下旬) are not changes.
+    """
+    for name in ("code", "parent_code"):
+        if name in wanted and _same_code(wanted[name], current.get(name)):
+            wanted[name] = current.get(name)
+    if "predecessors" in wanted:
+        known = {natural_key(code): code for code in current.get("predecessors", [])}
+        wanted["predecessors"] = [known.get(natural_key(c), c) for c in wanted["predecessors"]]
+    for name, clean in [(n, clean_text) for n in _SHORT_TEXT] + [
+        (n, clean_long_text) for n in _LONG_TEXT
+    ]:
+        if name in wanted and wanted[name] == clean(current.get(name)):
+            wanted[name] = current.get(name)
+    for name in _DATE_FIELDS:
+        text_name = f"{name}_text"
+        if name in wanted and wanted[name] == current.get(name) and wanted.get(text_name) is None:
+            wanted[text_name] = current.get(text_name)
+
+
 def _plan_update(
     plan: ImportPlan, actor: Actor, row: ImportRow, item: Item, wanted: dict[str, Any]
 ) -> None:
     current = snapshot(item)
+    _settle(wanted, current)
     changes = diff({k: current.get(k) for k in wanted}, wanted)
     refused = set(refused_fields(actor.organisation_kind, item.responsibility, changes))
     for name in sorted(refused):
@@ -427,9 +462,9 @@ def _set(item: Item, name: str, value: Any, items: dict[str, Item]) -> None:
     if name == "code":
         return
     if name == "parent_code":
-        item.parent = items[value] if value is not None else None
+        item.parent = _lookup(items, value) if value is not None else None
     elif name == "predecessors":
-        item.predecessors = [items[code] for code in value]
+        item.predecessors = [_lookup(items, code) for code in value]
     elif name in _DATE_FIELDS:
         setattr(item, name, date.fromisoformat(value) if value else None)
     elif name == "responsibility":
@@ -438,6 +473,13 @@ def _set(item: Item, name: str, value: Any, items: dict[str, Item]) -> None:
         item.status = Status(value)
     else:
         setattr(item, name, value)
+
+
+def _lookup(items: dict[str, Item], code: str) -> Item:
+    """An item by code, or by the same code in another notation (１－２ for 1-2)."""
+    if code in items:
+        return items[code]
+    return next(item for known, item in items.items() if _same_code(known, code))
 
 
 def _prune(session: Session, project: Project, actor: Actor, plan: ImportPlan) -> list[str]:
