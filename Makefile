@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 export WBS_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test install lint typecheck test-sqlite test-postgres openapi bench
+.PHONY: run test install lint typecheck test-sqlite test-postgres openapi bench contract
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,3 +49,7 @@ openapi: install
 
 bench: install
 	$(BIN)/python -m bench.run
+
+# The contract checks with a wider budget and a new seed each time (the suite runs a small one).
+contract: install
+	WBS_CONTRACT_EXAMPLES=100 WBS_CONTRACT_SEED=$$RANDOM $(BIN)/pytest tests/contract

@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -180,7 +181,8 @@ def _decode(data: bytes, name: str) -> str:
 
 
 def _open_csv(data: bytes, name: str, limits: Limits) -> Source:
-    text = _decode(data, name)
+    # A carriage return alone is a line break typed inside a cell, not the end of a record.
+    text = re.sub(r"\r(?!\n)", " ", _decode(data, name))
     try:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(
             text[:8192], delimiters=",\t;"
@@ -189,8 +191,14 @@ def _open_csv(data: bytes, name: str, limits: Limits) -> Source:
         dialect = csv.excel
 
     def rows() -> Iterator[list[TextCell]]:
-        for record in csv.reader(io.StringIO(text), dialect):
-            yield [TextCell(field if field != "" else None) for field in record]
+        reader = csv.reader(io.StringIO(text, newline=""), dialect)
+        try:
+            for record in reader:
+                yield [TextCell(field if field != "" else None) for field in record]
+        except csv.Error as error:
+            raise ImportFileError(
+                f"{name!r} is not readable CSV at line {reader.line_num}: {error}"
+            ) from None
 
     return Source(
         "csv", [SheetSource(PurePath(name).stem or "csv", True, rows, limits)], EXCEL_EPOCH_1900

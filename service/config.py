@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     import_max_columns: int = Field(200, ge=5, description="Most columns read from one sheet.")
     import_max_cell_chars: int = Field(10_000, ge=100, description="Longest text in one cell.")
 
+    changes_max_wait_seconds: float = Field(
+        30, ge=0, le=30, description="Longest a change-feed request is held (long poll)."
+    )
     idempotency_hours: int = Field(
         24, ge=1, le=24 * 30, description="How long an Idempotency-Key's answer is kept."
     )

@@ -274,6 +274,8 @@ def _field_errors(raw: Sequence[Any]) -> list[FieldError]:
     for error in raw:
         loc = [part if isinstance(part, int) else str(part) for part in error.get("loc", ())]
         field = ".".join(str(part) for part in loc[1:]) or ".".join(str(p) for p in loc)
+        if error.get("type") == "json_invalid":
+            field = "body"
         errors.append(
             FieldError(
                 loc=loc, field=field, message=str(error.get("msg")), type=str(error.get("type"))
@@ -291,17 +293,27 @@ def _validation_error(_request: Request, exc: Exception) -> Response:
     )
 
 
+def path_template_pattern(template: str) -> re.Pattern[str]:
+    """`/projects/{project_id}/items` → a pattern matching its concrete paths."""
+    return re.compile(re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template)))
+
+
 def allowed_methods(request: Request) -> list[str]:
     """Every method the API documents for the request's path.
 
     Starlette's own Allow header names only the first route that matched the path.
     """
     document = request.app.openapi()
-    methods: set[str] = set()
-    for template, operations in document.get("paths", {}).items():
-        pattern = re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template))
-        if re.fullmatch(pattern, request.url.path):
-            methods.update(method.upper() for method in operations)
+    matching = [
+        (template.count("{"), operations)
+        for template, operations in document.get("paths", {}).items()
+        if path_template_pattern(template).fullmatch(request.url.path)
+    ]
+    if not matching:
+        return []
+    # /items/bulk is its own resource, not the item coded "bulk": the most literal path wins.
+    fewest = min(parameters for parameters, _ in matching)
+    methods = {m.upper() for n, operations in matching if n == fewest for m in operations}
     return sorted(methods)
 
 
@@ -314,6 +326,15 @@ def _http_error(request: Request, exc: Exception) -> Response:
     headers = dict(exc.headers or {})
     if exc.status_code == 404:
         detail = "no such resource"
+    if exc.status_code == 400:
+        # A body that is not even JSON (or form data) is invalid input like any other.
+        return problem_response(
+            422,
+            Unprocessable.slug,
+            Unprocessable.title,
+            f"the request body cannot be read: {detail}",
+            errors=[FieldError(loc=["body"], field="body", message=detail, type="body_unreadable")],
+        )
     if exc.status_code == 405:
         allowed = allowed_methods(request)
         headers["Allow"] = ", ".join(allowed)

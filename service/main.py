@@ -44,6 +44,19 @@ def summaries_from_docstrings(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
+def binary_uploads(document: dict[str, Any]) -> dict[str, Any]:
+    """Say `format: binary` beside `contentMediaType` on uploads.
+
+    FastAPI writes only the OpenAPI 3.1 form, and client generators (openapi-python-client,
+    openapi-typescript) recognise a file by the format: without it they type it as text.
+    """
+    for schema in document.get("components", {}).get("schemas", {}).values():
+        for prop in schema.get("properties", {}).values():
+            if prop.get("type") == "string" and "contentMediaType" in prop:
+                prop.setdefault("format", "binary")
+    return document
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = create_db_engine(settings)
@@ -73,7 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            document = summaries_from_docstrings(FastAPI.openapi(app))
+            document = binary_uploads(summaries_from_docstrings(FastAPI.openapi(app)))
             idempotency.document(document)
             app.openapi_schema = document
         return app.openapi_schema

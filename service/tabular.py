@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import Cell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 Language = Literal["ja", "en"]
@@ -66,9 +66,16 @@ def _plain(value: object) -> object:
     return value.isoformat() if isinstance(value, date) else value
 
 
+def storable(value: Any) -> Any:
+    """Text as a workbook can hold it: characters it cannot store become U+FFFD."""
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+    return value
+
+
 def text_cell(sheet: WriteOnlyWorksheet, value: Any) -> Cell:
     """A cell that shows exactly its value: text starting with `=` stays text, never a formula."""
-    cell = WriteOnlyCell(sheet, value=value)
+    cell = WriteOnlyCell(sheet, value=storable(value))
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
         cell.data_type = "s"
     if isinstance(value, date):

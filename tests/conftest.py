@@ -8,12 +8,18 @@ server where the suite may create and drop its own databases.
 from __future__ import annotations
 
 import os
+import signal
+import socket
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx2
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -183,3 +189,63 @@ def make_item(client: TestClient, world: World) -> ItemFactory:
         return dict(response.json())
 
     return make
+
+
+WBS_SYNC = str(Path(sys.executable).with_name("wbs-sync"))
+
+
+def server_output(process: subprocess.Popen[bytes]) -> str:
+    return Path(process.log_path).read_text(errors="replace")  # type: ignore[attr-defined]
+
+
+ServerFactory = Callable[..., tuple[str, "subprocess.Popen[bytes]"]]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def serve(database_url: str, world: World, tmp_path: Path) -> Iterator[ServerFactory]:
+    """Start the real `wbs-sync serve` on the test database; stopped after the test.
+
+    Its output goes to a file, read with `server_output`: a pipe nobody reads fills up after a
+    few hundred access-log lines and then blocks the server.
+    """
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(workers: int = 1, **settings: str) -> tuple[str, subprocess.Popen[bytes]]:
+        port = free_port()
+        env = {**os.environ, "WBS_DATABASE_URL": database_url, **settings}
+        log_path = tmp_path / f"server-{port}.log"
+        with log_path.open("wb") as log:  # the server keeps its own descriptor
+            process = subprocess.Popen(
+                [WBS_SYNC, "serve", "--port", str(port), "--workers", str(workers)],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        process.log_path = str(log_path)  # type: ignore[attr-defined]
+        started.append(process)
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx2.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    return base, process
+            except httpx2.TransportError:
+                time.sleep(0.2)
+        process.kill()
+        pytest.fail(f"wbs-sync serve did not come up: {server_output(process)[-2000:]}")
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

@@ -71,3 +71,21 @@ def test_a_commit_that_fails_is_an_error_and_nothing_is_saved(
     assert response.headers["Retry-After"]
     assert response.headers["content-type"] == "application/problem+json"
     assert db.scalar(select(func.count()).select_from(Item)) == 0
+
+
+def test_a_body_that_is_not_even_text_is_a_422_problem(client: TestClient, world: World) -> None:
+    response = client.post(
+        "/api/v1/organisations",
+        headers={**world.auth("pmo"), "Content-Type": "application/json"},
+        content=b"\xff\xfe\x00garbage",
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "body"
+
+
+def test_allow_names_the_methods_of_the_most_literal_path(client: TestClient, world: World) -> None:
+    response = client.put(
+        f"/api/v1/projects/{world.projects['a_x'].id}/items/bulk", headers=world.auth("pmo")
+    )
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "POST"

@@ -4,13 +4,14 @@ import asyncio
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from service.auth import CurrentCaller, SessionDep
 from service.changes import feed
 from service.changes.models import ChangeEvent, ChangeKind
 from service.changes.schemas import ChangePage
+from service.config import Settings
 from service.errors import problem_responses
 from service.items.codes import CODE_PATTERN
 from service.params import ProjectIdPath
@@ -49,6 +50,7 @@ POLL_INTERVAL = 0.25
 
 
 async def _follow(
+    request: Request,
     session: SessionDep,
     caller: CurrentCaller,
     since: str | None,
@@ -57,7 +59,8 @@ async def _follow(
     wait: float,
 ) -> ChangePage:
     after = feed.position_of(since)
-    deadline = time.monotonic() + wait
+    settings: Settings = request.app.state.settings
+    deadline = time.monotonic() + min(wait, settings.changes_max_wait_seconds)
 
     def look() -> tuple[list[ChangeEvent], bool]:
         try:
@@ -76,6 +79,7 @@ async def _follow(
 
 @router.get("/changes", responses=problem_responses(401, 422, 429))
 async def list_changes(
+    request: Request,
     session: SessionDep,
     caller: CurrentCaller,
     since: SinceQuery = None,
@@ -93,11 +97,12 @@ async def list_changes(
     and each field's old and new value.
     """
     selection = feed.FeedFilter(None, item, tuple(kind), field)
-    return await _follow(session, caller, since, selection, limit, wait)
+    return await _follow(request, session, caller, since, selection, limit, wait)
 
 
 @router.get("/projects/{project_id}/changes", responses=problem_responses(401, 404, 422, 429))
 async def list_project_changes(
+    request: Request,
     project_id: ProjectIdPath,
     session: SessionDep,
     caller: CurrentCaller,
@@ -114,4 +119,4 @@ async def list_project_changes(
     """
     await run_in_threadpool(get_visible_project, session, caller, project_id)
     selection = feed.FeedFilter(project_id, item, tuple(kind), field)
-    return await _follow(session, caller, since, selection, limit, wait)
+    return await _follow(request, session, caller, since, selection, limit, wait)

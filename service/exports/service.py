@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from service.items.models import Item
 from service.projects.models import Project
-from service.tabular import FORMULA_PREFIXES, Language, word
+from service.tabular import FORMULA_PREFIXES, Language, storable, word
 
 # (field, Japanese header, English header, width); every header is one the importer knows.
 COLUMNS: Sequence[tuple[str, str, str, int]] = (
@@ -89,7 +89,7 @@ def export_workbook(session: Session, project: Project, language: Language) -> b
     for row_number, item in enumerate(items, start=2):
         for index, (field, *_rest) in enumerate(COLUMNS, start=1):
             value = _value(item, field, language)
-            cell = sheet.cell(row=row_number, column=index, value=value)
+            cell = sheet.cell(row=row_number, column=index, value=storable(value))
             if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
                 cell.data_type = "s"  # shown as written, never run as a formula
             elif isinstance(value, date):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -30,6 +31,7 @@ from service.errors import (
     FieldError,
     ServiceUnavailable,
     Unprocessable,
+    path_template_pattern,
     problem_response,
     problem_responses,
 )
@@ -122,6 +124,18 @@ async def _read_body(receive: Receive) -> bytes:
             return b"".join(chunks)
 
 
+def _documented_writes(app: Any) -> list[tuple[str, re.Pattern[str]]]:
+    """The POST and PATCH operations the API has: only they take the header."""
+    found = getattr(app.state, "idempotent_operations", None)
+    if found is None:
+        found = []
+        for template, item in app.openapi().get("paths", {}).items():
+            pattern = path_template_pattern(template)
+            found += [(m.upper(), pattern) for m in item if m in ("post", "patch")]
+        app.state.idempotent_operations = found
+    return list(found)
+
+
 class IdempotencyMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -131,6 +145,10 @@ class IdempotencyMiddleware:
             scope["type"] != "http"
             or scope["method"] not in ("POST", "PATCH")
             or not scope["path"].startswith(API_PREFIX)
+            or not any(
+                method == scope["method"] and pattern.fullmatch(scope["path"])
+                for method, pattern in _documented_writes(scope["app"])
+            )
         ):
             await self.app(scope, receive, send)
             return

@@ -163,7 +163,7 @@ def list_imports(
     return ImportPage(items=[flow.to_read(r) for r in rows], next_cursor=next_cursor)
 
 
-@router.get("/{import_id}", responses=problem_responses(401, 404, 422, 429))
+@router.get("/{import_id:int}", responses=problem_responses(401, 404, 422, 429))
 def get_import(
     project_id: ProjectIdPath,
     import_id: Annotated[int, Path(ge=1, le=MAX_ID, description="Import id.")],

@@ -422,16 +422,16 @@ def apply_plan(session: Session, project: Project, actor: Actor, plan: ImportPla
         target: Item
         if old is not None:
             target = old
+            target.updated_at = now
         else:
             target = Item(
                 project_id=project.id,
                 code=row.code,
                 sort_key=natural_key(row.code),
-                title=wanted["title"],
-                responsibility=Responsibility(wanted["responsibility"]),
                 status=Status.not_started,
                 progress=0,
                 created_at=now,
+                updated_at=now,
                 predecessors=[],
             )
             session.add(target)
@@ -439,11 +439,10 @@ def apply_plan(session: Session, project: Project, actor: Actor, plan: ImportPla
         targets.append((target, old, wanted))
     for moving, code in renamed:
         moving.code, moving.sort_key = code, natural_key(code)
-    session.flush()
+    # Every value is set before the one flush, so a new item is written once, at version 1.
     for target, _old, wanted in targets:
         for name, value in wanted.items():
             _set(target, name, value, items)
-        target.updated_at = now
     plan.deleted = _prune(session, project, actor, plan)
     session.flush()
     for target, previous, _wanted in targets:

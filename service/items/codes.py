@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
-# Codes appear in URL paths, so the characters that structure a URL are refused.
-CODE_PATTERN = r"^[^\s/\\?#%]{1,64}$"
+# Codes appear in URL paths, so the characters that structure a URL are refused, and so is a
+# leading dot (a code `..` would be read as "the parent folder" on the way to the server).
+CODE_PATTERN = r"^[^\s/\\?#%.\x00-\x1f\x7f][^\s/\\?#%\x00-\x1f\x7f]{0,63}$"
 SORT_KEY_LENGTH = 255
 _NUMBER_WIDTH = 10
 # Hyphen-minus, full stop and their full-width and typographic forms as vendors type them.

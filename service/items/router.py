@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
 from urllib.parse import quote
 
@@ -12,6 +12,7 @@ from service.clock import today
 from service.concurrency import etag
 from service.config import Settings
 from service.errors import problem_responses
+from service.fields import Day, Instant
 from service.items import bulk, service
 from service.items.codes import CODE_PATTERN
 from service.items.models import Responsibility, Status
@@ -24,7 +25,7 @@ router = APIRouter(prefix="/projects/{project_id}/items", tags=["items"])
 
 CodePath = Annotated[str, Path(pattern=CODE_PATTERN, description="The item's code (項番).")]
 AsOfQuery = Annotated[
-    date | None,
+    Day | None,
     Query(description="Day `overdue` is computed for; default today in WBS_TIMEZONE."),
 ]
 IfMatchHeader = Annotated[
@@ -54,9 +55,9 @@ def list_items(
     overdue: bool | None = Query(
         None, description="true: only overdue items; false: only items that are not."
     ),
-    due_before: date | None = Query(None, description="Planned end on or before this day."),
-    due_after: date | None = Query(None, description="Planned end on or after this day."),
-    updated_since: datetime | None = Query(
+    due_before: Day | None = Query(None, description="Planned end on or before this day."),
+    due_after: Day | None = Query(None, description="Planned end on or after this day."),
+    updated_since: Instant | None = Query(
         None, description="Changed at or after this instant (a time without zone is WBS_TIMEZONE)."
     ),
     q: str | None = Query(

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints
 
+from service.fields import PRINTABLE, Day
 from service.items.codes import CODE_PATTERN
 from service.items.models import Responsibility, Status
 
@@ -15,10 +16,14 @@ Code = Annotated[
         description="項番: unique within the project, e.g. `1`, `1-2`, `1.2.3`.", examples=["1-2"]
     ),
 ]
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
-LongText = Annotated[str, StringConstraints(max_length=10_000)]
-Progress = Annotated[int, Field(ge=0, le=100, description="進捗率, percent.")]
+Title = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500, pattern=PRINTABLE)
+]
+ShortText = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=200, pattern=PRINTABLE)
+]
+LongText = Annotated[str, StringConstraints(max_length=10_000, pattern=PRINTABLE)]
+Progress = Annotated[int, Field(ge=0, le=100, strict=True, description="進捗率, percent.")]
 Predecessors = Annotated[
     list[Code],
     Field(max_length=200, description="Codes of items in the same project that come first."),
@@ -50,10 +55,10 @@ class ItemCreate(BaseModel):
     description: LongText | None = None
     responsibility: Responsibility
     assignee: ShortText | None = Field(None, description="担当: department or person in charge.")
-    planned_start: date | None = None
-    planned_end: date | None = None
-    actual_start: date | None = None
-    actual_end: date | None = None
+    planned_start: Day | None = None
+    planned_end: Day | None = None
+    actual_start: Day | None = None
+    actual_end: Day | None = None
     status: Status = Status.not_started
     progress: Progress = 0
     deliverable: LongText | None = None
@@ -68,21 +73,22 @@ class ItemUpdate(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"status": "done", "progress": 100}]}
     )
 
-    code: Code | None = None
+    # Fields every item must have: they may be left out, but never set to null.
+    code: Code = Field(default=None)  # type: ignore[assignment]
     parent_code: Code | None = None
-    title: Title | None = None
+    title: Title = Field(default=None)  # type: ignore[assignment]
     description: LongText | None = None
-    responsibility: Responsibility | None = None
+    responsibility: Responsibility = Field(default=None)  # type: ignore[assignment]
     assignee: ShortText | None = None
-    planned_start: date | None = None
-    planned_end: date | None = None
-    actual_start: date | None = None
-    actual_end: date | None = None
-    status: Status | None = None
-    progress: Progress | None = None
+    planned_start: Day | None = None
+    planned_end: Day | None = None
+    actual_start: Day | None = None
+    actual_end: Day | None = None
+    status: Status = Field(default=None)  # type: ignore[assignment]
+    progress: Progress = Field(default=None)  # type: ignore[assignment]
     deliverable: LongText | None = None
     notes: LongText | None = None
-    predecessors: Predecessors | None = None
+    predecessors: Predecessors = Field(default=None)  # type: ignore[arg-type]
 
 
 class ItemRead(BaseModel):
@@ -118,10 +124,10 @@ class ItemRead(BaseModel):
     description: str | None
     responsibility: Responsibility
     assignee: str | None
-    planned_start: date | None
-    planned_end: date | None
-    actual_start: date | None
-    actual_end: date | None
+    planned_start: Day | None
+    planned_end: Day | None
+    actual_start: Day | None
+    actual_end: Day | None
     planned_start_text: str | None = Field(description="The sheet's text when not an exact day.")
     planned_end_text: str | None = Field(description="The sheet's text when not an exact day.")
     actual_start_text: str | None = Field(description="The sheet's text when not an exact day.")
@@ -156,7 +162,10 @@ class BulkItem(ItemUpdate):
 
     code: Code
     version: int | None = Field(
-        None, ge=1, description="The version this change was based on; a stale one fails the push."
+        None,
+        ge=1,
+        strict=True,
+        description="The version this change was based on; a stale one fails the push.",
     )
 
 

@@ -40,7 +40,6 @@ _PLAIN_FIELDS = (
     "notes",
 )
 _DATE_TEXT_FIELDS = ("planned_start", "planned_end", "actual_start", "actual_end")
-_REQUIRED_FIELDS = ("code", "title", "responsibility", "status", "progress")
 
 
 def is_overdue(planned_end: date | None, status: Status, as_of: date) -> bool:
@@ -347,17 +346,6 @@ def update_item(
     item = get_item(session, project, code)
     check_if_match(if_match, item.version)
     sent = data.model_dump(exclude_unset=True)
-    cleared = [name for name in _REQUIRED_FIELDS if name in sent and sent[name] is None]
-    if cleared:
-        raise Unprocessable(
-            f"cannot be null: {', '.join(cleared)}",
-            errors=[
-                FieldError(
-                    loc=["body", n], field=n, message="cannot be null", type="null_not_allowed"
-                )
-                for n in cleared
-            ],
-        )
     before = snapshot(item)
     _apply(session, project, item, sent)
     changes = diff(before, snapshot(item))

@@ -5,6 +5,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from service.fields import PRINTABLE
 from service.organisations.models import OrgKind
 
 OrgCode = Annotated[
@@ -31,7 +32,10 @@ class OrganisationCreate(BaseModel):
 
     kind: OrgKind
     code: OrgCode
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    name: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=PRINTABLE),
+    ]
     local_government_code: Annotated[
         str | None,
         Field(

@@ -5,16 +5,19 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from service.fields import PRINTABLE
 from service.organisations.schemas import OrganisationRef
 from service.params import MAX_ID
 
-ProjectName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+ProjectName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=PRINTABLE)
+]
 Consortium = Annotated[
     str | None,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=PRINTABLE),
     Field(description="Label grouping projects for roll-ups, e.g. a joint municipal cloud."),
 ]
-OrganisationId = Annotated[int, Field(ge=1, le=MAX_ID)]
+OrganisationId = Annotated[int, Field(ge=1, le=MAX_ID, strict=True)]
 
 
 class ProjectCreate(BaseModel):
@@ -45,7 +48,7 @@ class ProjectUpdate(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"consortium": "みどり地域自治体クラウド"}]}
     )
 
-    name: ProjectName | None = None
+    name: ProjectName = Field(default=None)  # type: ignore[assignment]
     consortium: Consortium = None
 
 

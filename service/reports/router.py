@@ -10,6 +10,7 @@ from service.auth import CurrentCaller, SessionDep
 from service.clock import today
 from service.config import Settings
 from service.errors import problem_responses
+from service.fields import Day
 from service.items.models import Responsibility
 from service.params import ProjectIdPath
 from service.projects.service import get_visible_project
@@ -27,7 +28,7 @@ from service.tabular import (
 router = APIRouter(tags=["reports"])
 
 AsOf = Annotated[
-    date | None,
+    Day | None,
     Query(description="The day reports are computed for; default today in WBS_TIMEZONE."),
 ]
 FormatQuery = Annotated[

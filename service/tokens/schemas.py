@@ -5,12 +5,13 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from service.fields import PRINTABLE
 from service.organisations.schemas import OrganisationRead, OrganisationRef
 from service.params import MAX_ID
 
 TokenName = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=PRINTABLE),
     Field(description="A label naming the tool or person using the token."),
 ]
 
@@ -23,10 +24,10 @@ class TokenCreate(BaseModel):
         },
     )
 
-    organisation_id: Annotated[int, Field(ge=1, le=MAX_ID)]
+    organisation_id: Annotated[int, Field(ge=1, le=MAX_ID, strict=True)]
     name: TokenName
-    read_only: bool = False
-    expires_in_days: Annotated[int | None, Field(ge=1, le=3650)] = None
+    read_only: Annotated[bool, Field(strict=True)] = False
+    expires_in_days: Annotated[int | None, Field(ge=1, le=3650, strict=True)] = None
 
 
 class TokenRead(BaseModel):

@@ -247,3 +247,27 @@ def test_approximate_dates_and_loose_text_survive_the_round_trip(
         f"/api/v1/projects/{project_id}/items/1", headers=world.auth("vendor_x")
     ).json()
     assert (item["planned_end"], item["planned_end_text"]) == ("2025-10-31", "令和7年10月下旬")
+
+
+def test_control_characters_are_refused_and_old_ones_never_break_the_export(
+    client: TestClient, world: World, make_item: ItemFactory, db: Session
+) -> None:
+    url = f"/api/v1/projects/{world.projects['a_x'].id}/items"
+    refused = client.post(
+        url,
+        headers=world.auth("vendor_x"),
+        json={"code": "1", "title": "bell\x07", "responsibility": "vendor"},
+    )
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "title"
+    make_item(code="2", title="ok", responsibility="vendor")
+    from service.items.models import Item
+
+    stored = db.scalar(select(Item).where(Item.code == "2"))
+    assert stored is not None
+    stored.notes = "written before the rule\x1b"
+    db.commit()
+    sheet = openpyxl.load_workbook(
+        io.BytesIO(export(client, world, "vendor_x", world.projects["a_x"].id))
+    )["WBS"]
+    assert sheet.cell(row=2, column=column(sheet, "備考")).value == "written before the rule\ufffd"

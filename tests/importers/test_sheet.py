@@ -10,7 +10,7 @@ import pytest
 from openpyxl.styles import Alignment
 
 from importers.sheet import LayoutNotFound, SheetChoiceRequired, parse_workbook
-from importers.sources import FileTooLarge, Limits, UnsupportedFile
+from importers.sources import FileTooLarge, ImportFileError, Limits, UnsupportedFile
 from tests.importers.sheets import build, save, with_formula, workbook_bytes
 
 
@@ -464,3 +464,10 @@ def test_macro_enabled_workbooks_import_and_their_macros_are_never_run() -> None
         target.writestr("xl/vbaProject.bin", b"\xd0\xcf\x11\xe0 not a real project: never executed")
     parsed = parse_workbook(out.getvalue(), "wbs.xlsm")
     assert by_code(parsed)["1"]["responsibility"] == "vendor"
+
+
+def test_csv_with_stray_carriage_returns_is_read_or_named_not_crashed() -> None:
+    parsed = parse_workbook("項番,作業項目,担当\r\n1,計画\r書作成,ベンダー\r\n".encode(), "wbs.csv")
+    assert parsed.rows[0].values["title"] == "計画 書作成"
+    with pytest.raises(ImportFileError, match="line 2"):
+        parse_workbook("項番,作業項目\n".encode() + b"1," + b"x" * 200_000 + b"\n", "huge.csv")
