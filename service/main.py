@@ -57,6 +57,51 @@ def binary_uploads(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
+# How operations chain, for clients and stateful testers: what a response gives the next call.
+LINKS: dict[str, dict[str, tuple[str, dict[str, str]]]] = {
+    "createProject": {
+        "GetProject": ("getProject", {"project_id": "$response.body#/id"}),
+        "UpdateProject": ("updateProject", {"project_id": "$response.body#/id"}),
+        "CreateItem": ("createItem", {"project_id": "$response.body#/id"}),
+        "ListItems": ("listItems", {"project_id": "$response.body#/id"}),
+    },
+    "createItem": {
+        name: (
+            operation,
+            {"project_id": "$response.body#/project_id", "code": "$response.body#/code"},
+        )
+        for name, operation in (
+            ("GetItem", "getItem"),
+            ("UpdateItem", "updateItem"),
+            ("DeleteItem", "deleteItem"),
+        )
+    },
+    "createImport": {
+        "GetImport": (
+            "getImport",
+            {"project_id": "$request.path.project_id", "import_id": "$response.body#/id"},
+        ),
+    },
+    "createOrganisation": {
+        "GetOrganisation": ("getOrganisation", {"organisation_id": "$response.body#/id"}),
+    },
+}
+
+
+def operation_links(document: dict[str, Any]) -> dict[str, Any]:
+    for path_item in document.get("paths", {}).values():
+        for operation in path_item.values():
+            links = LINKS.get(operation.get("operationId", ""))
+            if not links:
+                continue
+            created = operation["responses"].get("201") or operation["responses"]["200"]
+            created["links"] = {
+                name: {"operationId": target, "parameters": parameters}
+                for name, (target, parameters) in links.items()
+            }
+    return document
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = create_db_engine(settings)
@@ -86,7 +131,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            document = binary_uploads(summaries_from_docstrings(FastAPI.openapi(app)))
+            document = summaries_from_docstrings(FastAPI.openapi(app))
+            document = operation_links(binary_uploads(document))
             idempotency.document(document)
             app.openapi_schema = document
         return app.openapi_schema

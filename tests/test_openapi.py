@@ -85,3 +85,18 @@ def test_request_and_response_schemas_carry_examples(document: dict[str, Any]) -
             assert all(p.get("description") for p in form["properties"].values()), (
                 f"{method} {path}"
             )
+
+
+def test_links_name_real_operations_and_their_parameters(document: dict[str, Any]) -> None:
+    by_id = {operation["operationId"]: operation for _, _, operation in operations(document)}
+    links = [
+        (operation["operationId"], link)
+        for _, _, operation in operations(document)
+        for response in operation["responses"].values()
+        for link in response.get("links", {}).values()
+    ]
+    assert {source for source, _ in links} >= {"createProject", "createItem", "createImport"}
+    for source, link in links:
+        target = by_id[link["operationId"]]
+        names = {parameter["name"] for parameter in target.get("parameters", [])}
+        assert set(link["parameters"]) <= names, (source, link)
