@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from service.config import Settings, get_settings
@@ -31,6 +32,8 @@ def _session(settings: Settings) -> Iterator[Session]:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from service.logs import LOGGING_CONFIG
+
     uvicorn.run(
         "service.main:app",
         host=args.host,
@@ -39,6 +42,9 @@ def _serve(args: argparse.Namespace) -> int:
         proxy_headers=True,
         forwarded_allow_ips=args.forwarded_allow_ips,
         timeout_graceful_shutdown=args.graceful_timeout,
+        log_config=LOGGING_CONFIG,
+        # Our own access line names the route template, not the raw URL with its query.
+        access_log=False,
     )
     return 0
 
@@ -294,8 +300,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _settings_problems(error: ValidationError) -> str:
+    lines = ["the configuration is not valid:"]
+    for problem in error.errors():
+        name = "WBS_" + "_".join(str(part) for part in problem["loc"]).upper()
+        lines.append(f"  {name}: {problem['msg']} (got {problem.get('input')!r})")
+    lines.append("every setting is described in docs/configuration.md")
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    try:
+        # Checked before anything starts, so a bad value is one clear line, not a traceback.
+        get_settings()
+    except ValidationError as error:
+        print(_settings_problems(error), file=sys.stderr)
+        return 2
     try:
         return int(args.handler(args))
     except ServiceError as error:

@@ -298,23 +298,29 @@ def path_template_pattern(template: str) -> re.Pattern[str]:
     return re.compile(re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template)))
 
 
+def documented_path(app: Any, path: str) -> tuple[str, dict[str, Any]] | None:
+    """The documented path template a concrete path belongs to, and its operations.
+
+    /items/bulk is its own resource, not the item coded "bulk": the most literal template wins.
+    """
+    matching = [
+        (template.count("{"), template, operations)
+        for template, operations in app.openapi().get("paths", {}).items()
+        if path_template_pattern(template).fullmatch(path)
+    ]
+    if not matching:
+        return None
+    _, template, operations = min(matching, key=lambda match: match[0])
+    return template, operations
+
+
 def allowed_methods(request: Request) -> list[str]:
     """Every method the API documents for the request's path.
 
     Starlette's own Allow header names only the first route that matched the path.
     """
-    document = request.app.openapi()
-    matching = [
-        (template.count("{"), operations)
-        for template, operations in document.get("paths", {}).items()
-        if path_template_pattern(template).fullmatch(request.url.path)
-    ]
-    if not matching:
-        return []
-    # /items/bulk is its own resource, not the item coded "bulk": the most literal path wins.
-    fewest = min(parameters for parameters, _ in matching)
-    methods = {m.upper() for n, operations in matching if n == fewest for m in operations}
-    return sorted(methods)
+    found = documented_path(request.app, request.url.path)
+    return sorted(method.upper() for method in found[1]) if found else []
 
 
 def _http_error(request: Request, exc: Exception) -> Response:

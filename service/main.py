@@ -17,6 +17,7 @@ from service.db import create_db_engine, create_session_factory
 from service.errors import install_error_handlers
 from service.health import router as health_router
 from service.idempotency import middleware as idempotency
+from service.logs import RequestLogMiddleware
 
 DESCRIPTION = """\
 The one true copy of the WBS that a system vendor and a Japanese municipality share:
@@ -126,6 +127,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     app.add_middleware(idempotency.IdempotencyMiddleware)
+    # Added last, so it is outermost: every answer, even a middleware's, gets an id and a line.
+    app.add_middleware(RequestLogMiddleware)
     app.include_router(health_router)
     app.include_router(api_router)
 

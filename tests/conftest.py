@@ -26,6 +26,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 from service import migrations
 from service.changes.models import FeedCounter
@@ -52,7 +53,8 @@ def new_database(directory: Path) -> Iterator[str]:
         return
     if BACKEND != "postgresql":
         raise pytest.UsageError(f"WBS_TEST_DATABASE must be sqlite or postgresql, not {BACKEND!r}")
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    # A fresh connection each time: a test may restart the server in between.
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
     name = f"wbs_test_{uuid.uuid4().hex[:12]}"
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))

@@ -178,3 +178,29 @@ def test_import_from_the_shell_prints_a_summary_and_every_sheet_error(
     assert "WBS!C2 [外注]" in err
     assert "WBS!D2 [平成27年13月40日]" in err
     assert main(["import", str(tmp_path / "none.xlsx"), "--project", project]) == 2
+
+
+def test_bad_settings_are_named_one_per_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("WBS_TIMEZONE", "Mars/Olympus")
+    monkeypatch.setenv("WBS_DB_POOL_SIZE", "lots")
+    get_settings.cache_clear()
+    try:
+        assert main(["db", "head"]) == 2
+    finally:
+        get_settings.cache_clear()
+    err = capsys.readouterr().err
+    assert "WBS_TIMEZONE: Value error, unknown time zone 'Mars/Olympus'" in err
+    assert "WBS_DB_POOL_SIZE:" in err
+    assert "Traceback" not in err
+
+
+def test_every_setting_is_documented() -> None:
+    from service.config import Settings
+
+    table = (Path(__file__).resolve().parents[1] / "docs" / "configuration.md").read_text(
+        encoding="utf-8"
+    )
+    missing = [name for name in Settings.model_fields if f"`WBS_{name.upper()}`" not in table]
+    assert missing == []
