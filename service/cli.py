@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,6 +36,9 @@ def _serve(args: argparse.Namespace) -> int:
 
     from service.logs import LOGGING_CONFIG
 
+    if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        # Every worker inherits it; a fresh folder, so no process's old counts are added in.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="wbs-sync-metrics-")
     uvicorn.run(
         "service.main:app",
         host=args.host,

@@ -15,6 +15,7 @@ from typing import Any
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service import metrics
 from service.errors import documented_path
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -88,17 +89,24 @@ class RequestLogMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            seconds = time.perf_counter() - started
             # Included routers know only their own part of the path: ask the spec for the whole.
             found = documented_path(scope["app"], scope["path"]) if "route" in scope else None
+            route = (
+                found[0] if found else ("/metrics" if scope["path"] == "/metrics" else "unmatched")
+            )
             client = scope.get("client")
             access.info(
                 "request",
                 extra={
                     "method": scope["method"],
-                    "route": found[0] if found else "unmatched",
+                    "route": route,
                     "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "duration_ms": round(seconds * 1000, 2),
                     "client": client[0] if client else None,
                 },
+            )
+            metrics.observe_request(
+                scope["method"], route, status, seconds, scope["app"].state.engine
             )
             request_id.reset(token)

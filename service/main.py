@@ -18,6 +18,7 @@ from service.errors import install_error_handlers
 from service.health import router as health_router
 from service.idempotency import middleware as idempotency
 from service.logs import RequestLogMiddleware
+from service.metrics import router as metrics_router
 
 DESCRIPTION = """\
 The one true copy of the WBS that a system vendor and a Japanese municipality share:
@@ -130,6 +131,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Added last, so it is outermost: every answer, even a middleware's, gets an id and a line.
     app.add_middleware(RequestLogMiddleware)
     app.include_router(health_router)
+    app.include_router(metrics_router)
     app.include_router(api_router)
 
     def openapi() -> dict[str, Any]:

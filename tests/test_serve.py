@@ -23,3 +23,27 @@ def test_serve_answers_with_several_workers_and_stops_cleanly_on_sigterm(
     output = server_output(process)
     assert process.returncode == 0, output[-2000:]
     assert world.tokens["town_a"] not in output
+
+
+def test_sigterm_lets_requests_in_flight_finish(serve: ServerFactory, world: World) -> None:
+    import threading
+    import time
+
+    base, process = serve()
+    answers: list[int] = []
+
+    def held_request() -> None:
+        # A long poll the server holds for 3 s: still in flight when SIGTERM arrives.
+        response = httpx2.get(
+            f"{base}/api/v1/changes?wait=3", headers=world.auth("town_a"), timeout=30
+        )
+        answers.append(response.status_code)
+
+    waiting = threading.Thread(target=held_request)
+    waiting.start()
+    time.sleep(1)
+    process.send_signal(signal.SIGTERM)
+    waiting.join(timeout=30)
+    assert answers == [200]
+    # After a graceful shutdown uvicorn re-raises SIGTERM, so managers see why it stopped.
+    assert process.wait(timeout=30) in (0, -signal.SIGTERM)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from importers.sheet import Diagnostic, ParsedSheet, parse_workbook
 from importers.sources import ImportFileError, Limits
+from service import metrics
 from service.changes.models import ChangeSource
 from service.changes.service import Actor
 from service.errors import (
@@ -151,6 +153,28 @@ def run_import(
     options: ImportOptions,
     limits: Limits,
     progress: Callable[[int], None] | None = None,
+) -> ImportResult:
+    started = time.perf_counter()
+    try:
+        result = _run_import(session, project, actor, data, options, limits, progress)
+    except ServiceError:
+        metrics.IMPORTS.labels("rejected").inc()
+        raise
+    finally:
+        metrics.IMPORT_DURATION.observe(time.perf_counter() - started)
+    metrics.IMPORTS.labels("dry_run" if options.dry_run else "applied").inc()
+    metrics.IMPORT_ROWS.inc(result.counts.rows)
+    return result
+
+
+def _run_import(
+    session: Session,
+    project: Project,
+    actor: Actor,
+    data: bytes,
+    options: ImportOptions,
+    limits: Limits,
+    progress: Callable[[int], None] | None,
 ) -> ImportResult:
     parsed = parse(data, options, limits, progress)
     plan = plan_import(session, project, actor, parsed, prune=options.prune)
