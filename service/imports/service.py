@@ -19,12 +19,12 @@ from importers.sheet import Diagnostic, ImportRow, ParsedSheet
 from importers.values import clean_long_text, clean_text
 from service.auth import may_plan
 from service.changes.models import ChangeKind
-from service.changes.service import Actor, diff, record_change
+from service.changes.service import Actor, diff
 from service.db import utcnow
 from service.imports.models import ImportRecord
 from service.items.codes import derived_parent_code, natural_key
 from service.items.models import Item, Responsibility, Status
-from service.items.service import snapshot
+from service.items.service import record_item_change, snapshot
 from service.ownership import refused_fields
 from service.projects.models import Project
 
@@ -446,14 +446,12 @@ def apply_plan(session: Session, project: Project, actor: Actor, plan: ImportPla
     plan.deleted = _prune(session, project, actor, plan)
     session.flush()
     for target, previous, _wanted in targets:
-        record_change(
+        record_item_change(
             session,
             actor,
-            project_id=project.id,
-            item_id=target.id,
-            item_code=target.code,
-            kind=ChangeKind.created if previous is None else ChangeKind.updated,
-            changes=diff({} if previous is None else before[id(previous)], snapshot(target)),
+            target,
+            ChangeKind.created if previous is None else ChangeKind.updated,
+            diff({} if previous is None else before[id(previous)], snapshot(target)),
         )
 
 
@@ -485,15 +483,7 @@ def _prune(session: Session, project: Project, actor: Actor, plan: ImportPlan) -
     """Delete the items the sheet no longer lists, deepest first so parents go last."""
     order = sorted(plan.prune, key=lambda doomed: -len(doomed.sort_key.split(" ")))
     for doomed in order:
-        record_change(
-            session,
-            actor,
-            project_id=project.id,
-            item_id=doomed.id,
-            item_code=doomed.code,
-            kind=ChangeKind.deleted,
-            changes=diff(snapshot(doomed), {}),
-        )
+        record_item_change(session, actor, doomed, ChangeKind.deleted, diff(snapshot(doomed), {}))
         doomed.predecessors = []
     session.flush()
     for doomed in order:

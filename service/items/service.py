@@ -51,6 +51,21 @@ def overdue_clause(as_of: date) -> ColumnElement[bool]:
     return and_(Item.planned_end < as_of, Item.status.not_in(CLOSED_STATUSES))
 
 
+def record_item_change(
+    session: Session, actor: Actor, item: Item, kind: ChangeKind, changes: Mapping[str, Any]
+) -> None:
+    """The change event of one item, in the writer's transaction."""
+    record_change(
+        session,
+        actor,
+        project_id=item.project_id,
+        item_id=item.id,
+        item_code=item.code,
+        kind=kind,
+        changes=changes,
+    )
+
+
 def _json_ready(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
@@ -322,15 +337,7 @@ def create_item(session: Session, project: Project, actor: Actor, data: ItemCrea
     _ensure_dates_in_order(item)
     session.add(item)
     session.flush()
-    record_change(
-        session,
-        actor,
-        project_id=project.id,
-        item_id=item.id,
-        item_code=item.code,
-        kind=ChangeKind.created,
-        changes=diff({}, snapshot(item)),
-    )
+    record_item_change(session, actor, item, ChangeKind.created, diff({}, snapshot(item)))
     return item
 
 
@@ -362,15 +369,7 @@ def update_item(
         _ensure_dates_in_order(item)
         item.updated_at = utcnow()
         session.flush()
-        record_change(
-            session,
-            actor,
-            project_id=project.id,
-            item_id=item.id,
-            item_code=item.code,
-            kind=ChangeKind.updated,
-            changes=changes,
-        )
+        record_item_change(session, actor, item, ChangeKind.updated, changes)
     return item
 
 
@@ -429,14 +428,6 @@ def delete_item(
         if successors:
             reasons.append(f"items {', '.join(sorted(successors))} name it as a predecessor")
         raise Conflict(f"item {code!r} cannot be deleted: {'; '.join(reasons)}")
-    record_change(
-        session,
-        actor,
-        project_id=project.id,
-        item_id=item.id,
-        item_code=item.code,
-        kind=ChangeKind.deleted,
-        changes=diff(snapshot(item), {}),
-    )
+    record_item_change(session, actor, item, ChangeKind.deleted, diff(snapshot(item), {}))
     session.delete(item)
     session.flush()
