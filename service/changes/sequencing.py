@@ -9,22 +9,30 @@ this one's are visible: positions appear in order, with no gap a reader could st
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event, update
+from sqlalchemy import event, insert, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.changes.models import ChangeEvent, FeedCounter
+from service.changes.models import ChangeEvent, ChangeField, FeedCounter
 
 _PENDING = "wbs_pending_change_events"
 
 
-def remember(session: Session, change: ChangeEvent) -> None:
-    session.info.setdefault(_PENDING, []).append(change)
+@dataclass
+class PendingEvent:
+    event: dict[str, Any]
+    fields: list[tuple[str, Any, Any]]
+
+
+def remember(session: Session, pending: PendingEvent) -> None:
+    session.info.setdefault(_PENDING, []).append(pending)
 
 
 def _assign_positions(session: Session) -> None:
-    pending: list[ChangeEvent] = session.info.pop(_PENDING, [])
+    """Write the transaction's events, numbered from the counter, in two bulk inserts."""
+    pending: list[PendingEvent] = session.info.pop(_PENDING, [])
     if not pending:
         return
     session.flush()
@@ -40,11 +48,17 @@ def _assign_positions(session: Session) -> None:
         session.flush()
         last = len(pending)
     first = last - len(pending) + 1
-    ordered = sorted(pending, key=lambda change: change.id)
-    session.execute(
-        update(ChangeEvent),
-        [{"id": change.id, "seq": first + offset} for offset, change in enumerate(ordered)],
-    )
+    ids = session.scalars(
+        insert(ChangeEvent).returning(ChangeEvent.id, sort_by_parameter_order=True),
+        [{**p.event, "seq": first + offset} for offset, p in enumerate(pending)],
+    ).all()
+    rows = [
+        {"event_id": event_id, "field": name, "old_value": old, "new_value": new}
+        for event_id, p in zip(ids, pending, strict=True)
+        for name, old, new in p.fields
+    ]
+    if rows:
+        session.execute(insert(ChangeField), rows)
 
 
 def _forget(session: Session, *_args: Any) -> None:

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from service.auth import Caller
 from service.changes import sequencing
-from service.changes.models import ChangeEvent, ChangeField, ChangeKind, ChangeSource
+from service.changes.models import ChangeKind, ChangeSource
+from service.db import utcnow
 from service.organisations.models import OrgKind
 
 
@@ -50,20 +51,22 @@ def record_change(
     item_code: str,
     kind: ChangeKind,
     changes: Mapping[str, tuple[Any, Any]],
-) -> ChangeEvent:
-    event = ChangeEvent(
-        project_id=project_id,
-        item_id=item_id,
-        item_code=item_code,
-        kind=kind,
-        actor_organisation_id=actor.organisation_id,
-        actor_label=actor.label,
-        source=actor.source,
-        source_id=actor.source_id,
-        fields=[
-            ChangeField(field=f, old_value=old, new_value=new) for f, (old, new) in changes.items()
-        ],
+) -> None:
+    """Queue the event; it is written, with its feed position, as the transaction commits."""
+    sequencing.remember(
+        session,
+        sequencing.PendingEvent(
+            event={
+                "project_id": project_id,
+                "item_id": item_id,
+                "item_code": item_code,
+                "kind": kind,
+                "actor_organisation_id": actor.organisation_id,
+                "actor_label": actor.label,
+                "source": actor.source,
+                "source_id": actor.source_id,
+                "occurred_at": utcnow(),
+            },
+            fields=[(name, old, new) for name, (old, new) in changes.items()],
+        ),
     )
-    session.add(event)
-    sequencing.remember(session, event)
-    return event
