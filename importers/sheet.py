@@ -191,7 +191,7 @@ def _indent_level(cell: Cell | None) -> int:
 class _Hierarchy:
     """Codes and parents for sheets whose codes are missing or relative."""
 
-    mode: str  # code | levels | indent | flat
+    mode: str  # code | levels | indent (no indentation at all reads as a flat list)
     counters: list[int] = field(default_factory=list)
     path: list[tuple[str, str]] = field(default_factory=list)  # (title, code) per depth
     last_numbered: str | None = None

@@ -35,8 +35,8 @@ class ChangeEvent(Base):
     )
 
     id: Mapped[int] = mapped_column(EventId, primary_key=True)
-    # Position in the change feed, assigned as the writing transaction commits (see
-    # service/changes/sequencing.py); ids are assigned earlier, so they are not commit order.
+    # Position in the change feed, taken from the counter whose row lock orders committing
+    # writers (service/changes/sequencing.py): the feed's order is this, never the id.
     seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     # No foreign key: the history of a deleted item outlives it.
