@@ -23,7 +23,12 @@ class Settings(BaseSettings):
     timezone: str = Field(
         "Asia/Tokyo", description="Zone whose calendar day is 'today' for overdue computations."
     )
-    db_pool_size: int = Field(5, ge=1, le=200, description="Connections per process (PostgreSQL).")
+    db_pool_size: int = Field(
+        5,
+        ge=1,
+        le=200,
+        description="Connections per process. Requests beyond pool plus overflow wait their turn.",
+    )
     db_max_overflow: int = Field(5, ge=0, le=200, description="Extra connections under bursts.")
     auth_failure_limit: int = Field(
         10, ge=1, description="Failed authentications per client per window before 429."

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+from weakref import WeakKeyDictionary
 
+from anyio import CancelScope
 from sqlalchemy import DateTime, Dialect, MetaData, String, TypeDecorator, create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from service.config import Settings
+
+T = TypeVar("T")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -41,7 +48,12 @@ def create_db_engine(settings: Settings) -> Engine:
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(
+            url,
+            connect_args={"timeout": 30},
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+        )
         event.listen(engine, "connect", _configure_sqlite)
         return engine
     return create_engine(
@@ -70,20 +82,99 @@ def create_session_factory(engine: Engine) -> sessionmaker[Session]:
     return factory
 
 
-def request_session(request: Request) -> Iterator[Session]:
+class ConnectionGate:
+    """Lets no more requests hold a database session than the pool has connections.
+
+    A request that waits for a pooled connection inside a worker thread holds that thread.
+    Once every thread waits so, the requests that do hold connections get no thread to finish
+    in and never give them back: the process stops answering (it did, at 100 clients on the
+    default pool). Waiting here, on the event loop, holds no thread.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        # asyncio primitives belong to one event loop; a test may run the app on several.
+        self._by_loop: WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+            WeakKeyDictionary()
+        )
+
+    def slot(self) -> Slot:
+        loop = asyncio.get_running_loop()
+        semaphore = self._by_loop.get(loop)
+        if semaphore is None:
+            semaphore = self._by_loop[loop] = asyncio.Semaphore(self.capacity)
+        return Slot(semaphore)
+
+
+class Slot:
+    """One request's right to hold a connection; lent back while it only waits."""
+
+    def __init__(self, semaphore: asyncio.Semaphore) -> None:
+        self._semaphore = semaphore
+        self._held = False
+
+    async def take(self) -> None:
+        await self._semaphore.acquire()
+        self._held = True
+
+    def give_back(self) -> None:
+        if self._held:
+            self._held = False
+            self._semaphore.release()
+
+    @asynccontextmanager
+    async def lent(self) -> AsyncIterator[None]:
+        """Give the slot back for the body: for a request that sleeps between queries."""
+        self.give_back()
+        try:
+            yield
+        finally:
+            await self.take()
+
+
+async def run_gated(gate: ConnectionGate, function: Callable[..., T], *args: Any) -> T:
+    """Blocking database work of its own session, in the thread pool once a connection is free."""
+    slot = gate.slot()
+    await slot.take()
+    try:
+        return await run_in_threadpool(function, *args)
+    finally:
+        slot.give_back()
+
+
+async def request_session(request: Request) -> AsyncIterator[Session]:
     """One session and transaction per request, committed only when the handler succeeded.
 
     Used with ``Depends(..., scope="function")`` so the commit runs before the response is
     sent: a commit that fails becomes an error response, never a 200 for unsaved data.
+    An async dependency, so that waiting for a slot of the connection gate holds no thread and
+    opening the session costs no round trip through the thread pool.
     """
     factory: sessionmaker[Session] = request.app.state.session_factory
-    with factory() as session:
+    gate: ConnectionGate = request.app.state.connection_gate
+    slot = request.state.db_slot = gate.slot()
+    await slot.take()
+    try:
+        session = factory()
         try:
             yield session
-            session.commit()
         except BaseException:
-            session.rollback()
+            with CancelScope(shield=True):  # a cancelled request still gives its connection back
+                await run_in_threadpool(_finish, session, commit=False)
             raise
+        await run_in_threadpool(_finish, session, commit=True)
+    finally:
+        slot.give_back()
+
+
+def _finish(session: Session, *, commit: bool) -> None:
+    try:
+        if commit:
+            session.commit()
+        else:
+            session.rollback()
+    finally:
+        session.close()
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -13,7 +13,7 @@ from fastapi.routing import APIRoute
 from service.api import api_router
 from service.auth import FailedAuthLimiter
 from service.config import Settings, get_settings
-from service.db import create_db_engine, create_session_factory
+from service.db import ConnectionGate, create_db_engine, create_session_factory
 from service.errors import install_error_handlers
 from service.health import router as health_router
 from service.idempotency import middleware as idempotency
@@ -123,6 +123,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = create_session_factory(engine)
+    app.state.connection_gate = ConnectionGate(settings.db_pool_size + settings.db_max_overflow)
     app.state.auth_limiter = FailedAuthLimiter(
         settings.auth_failure_limit, settings.auth_failure_window_seconds
     )

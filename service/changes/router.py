@@ -12,6 +12,7 @@ from service.changes import feed
 from service.changes.models import ChangeEvent, ChangeKind
 from service.changes.schemas import ChangePage
 from service.config import Settings
+from service.db import Slot
 from service.errors import problem_responses
 from service.items.codes import CODE_PATTERN
 from service.params import ProjectIdPath
@@ -74,7 +75,9 @@ async def _follow(
         events, has_more = await run_in_threadpool(look)
         if events or time.monotonic() >= deadline:
             return feed.page(events, after, has_more, selection.field)
-        await asyncio.sleep(min(POLL_INTERVAL, max(0.0, deadline - time.monotonic())))
+        slot: Slot = request.state.db_slot
+        async with slot.lent():  # sleeping needs no connection: let another request have it
+            await asyncio.sleep(min(POLL_INTERVAL, max(0.0, deadline - time.monotonic())))
 
 
 @router.get("/changes", responses=problem_responses(401, 422, 429))

@@ -18,13 +18,12 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.api import API_PREFIX
-from service.db import utcnow
+from service.db import run_gated, utcnow
 from service.errors import (
     PROBLEM_MEDIA_TYPE,
     Conflict,
@@ -181,7 +180,8 @@ class IdempotencyMiddleware:
         caller = hashlib.sha256(headers.get("authorization", "").encode()).hexdigest()
         state = scope["app"].state
         try:
-            claim = await run_in_threadpool(
+            claim = await run_gated(
+                state.connection_gate,
                 _claim,
                 state.session_factory,
                 caller,
@@ -264,8 +264,14 @@ class IdempotencyMiddleware:
         try:
             await self.app(scope, replay_body, capture)
         finally:
-            await run_in_threadpool(
-                _finish, state.session_factory, record_id, status, kept, b"".join(chunks)
+            await run_gated(
+                state.connection_gate,
+                _finish,
+                state.session_factory,
+                record_id,
+                status,
+                kept,
+                b"".join(chunks),
             )
 
 
