@@ -9,7 +9,7 @@ from enum import Enum
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from service.auth import may_plan
 from service.changes.models import ChangeKind
@@ -118,7 +118,8 @@ def _items_of(project_id: int) -> Select[Item]:
     return (
         select(Item)
         .where(Item.project_id == project_id)
-        .options(selectinload(Item.parent), selectinload(Item.predecessors))
+        # The parent in the same query (one row at most); predecessors in one more.
+        .options(joinedload(Item.parent), selectinload(Item.predecessors))
     )
 
 
