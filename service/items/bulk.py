@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from service.changes.service import Actor
 from service.errors import FieldError, PreconditionFailed, ServiceError, Unprocessable
 from service.items.codes import natural_key
 from service.items.models import Item
 from service.items.schemas import BulkItem, BulkItemResult, BulkPush, ItemCreate, ItemUpdate
-from service.items.service import create_item, update_item
+from service.items.service import create_item, update_loaded_item
 from service.projects.models import Project
 
 _NOT_FIELDS = {"code", "version"}
@@ -52,7 +54,7 @@ def push_items(
     session: Session, project: Project, actor: Actor, push: BulkPush
 ) -> list[BulkItemResult]:
     codes = [entry.code for entry in push.items]
-    repeated = sorted({code for code in codes if codes.count(code) > 1})
+    repeated = sorted(code for code, times in Counter(codes).items() if times > 1)
     if repeated:
         raise Unprocessable.for_field(
             "items", f"codes pushed more than once: {', '.join(repeated)}"
@@ -65,11 +67,15 @@ def push_items(
             + "; read them again and push the changes anew. Nothing was applied.",
             extra={"stale": stale},
         )
-    existing = set(
-        session.scalars(
-            select(Item.code).where(Item.project_id == project.id, Item.code.in_(codes))
+    # One query for every item the push updates, instead of one (or more) per entry.
+    existing = {
+        item.code: item
+        for item in session.scalars(
+            select(Item)
+            .where(Item.project_id == project.id, Item.code.in_(codes))
+            .options(joinedload(Item.parent), selectinload(Item.predecessors))
         )
-    )
+    }
     # New items go first, parents before children, so later entries can name them.
     order = sorted(
         range(len(push.items)),
@@ -79,17 +85,17 @@ def push_items(
     for index in order:
         entry = push.items[index]
         try:
-            results[index] = _apply(session, project, actor, entry, entry.code in existing)
+            results[index] = _apply(session, project, actor, entry, existing.get(entry.code))
         except ServiceError as error:
             raise _in_context(error, index, entry.code) from None
     return [results[index] for index in range(len(push.items))]
 
 
 def _apply(
-    session: Session, project: Project, actor: Actor, entry: BulkItem, exists: bool
+    session: Session, project: Project, actor: Actor, entry: BulkItem, known: Item | None
 ) -> BulkItemResult:
     fields = entry.model_dump(exclude_unset=True, exclude=_NOT_FIELDS)
-    if not exists:
+    if known is None:
         missing = [name for name in ("title", "responsibility") if name not in fields]
         if missing:
             raise Unprocessable(
@@ -108,9 +114,7 @@ def _apply(
             session, project, actor, ItemCreate.model_validate({"code": entry.code, **fields})
         )
         return BulkItemResult(code=item.code, id=item.id, result="created", version=item.version)
-    before = session.scalar(
-        select(Item.version).where(Item.project_id == project.id, Item.code == entry.code)
-    )
-    item = update_item(session, project, actor, entry.code, ItemUpdate.model_validate(fields))
+    before = known.version
+    item = update_loaded_item(session, project, actor, known, ItemUpdate.model_validate(fields))
     result = "unchanged" if item.version == before else "updated"
     return BulkItemResult(code=item.code, id=item.id, result=result, version=item.version)

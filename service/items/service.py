@@ -353,6 +353,13 @@ def update_item(
 ) -> Item:
     item = get_item(session, project, code)
     check_if_match(if_match, item.version)
+    return update_loaded_item(session, project, actor, item, data)
+
+
+def update_loaded_item(
+    session: Session, project: Project, actor: Actor, item: Item, data: ItemUpdate
+) -> Item:
+    """`update_item` for an item already loaded (with parent and predecessors), as a push has."""
     sent = data.model_dump(exclude_unset=True)
     before = snapshot(item)
     _apply(session, project, item, sent)
@@ -379,17 +386,20 @@ def _apply(session: Session, project: Project, item: Item, sent: Mapping[str, An
     new_code = sent.get("code", item.code)
     if new_code != item.code:
         _ensure_code_free(session, project.id, new_code, other_than=item.id)
-    if "parent_code" in sent:
-        parent_code, derived = sent["parent_code"], False
-    elif new_code != item.code:
-        parent_code, derived = derived_parent_code(new_code), True
-    else:
-        parent_code, derived = (item.parent.code if item.parent else None), False
-    parent = (
-        _resolve_parent(session, project.id, parent_code, derived=derived) if parent_code else None
-    )
-    if parent is not None:
-        _ensure_no_parent_cycle(session, item.id, parent)
+    parent = item.parent
+    # Neither a new parent nor a new code: the parent stands, and needs no lookup or cycle check.
+    if "parent_code" in sent or new_code != item.code:
+        if "parent_code" in sent:
+            parent_code, derived = sent["parent_code"], False
+        else:
+            parent_code, derived = derived_parent_code(new_code), True
+        parent = (
+            _resolve_parent(session, project.id, parent_code, derived=derived)
+            if parent_code
+            else None
+        )
+        if parent is not None:
+            _ensure_no_parent_cycle(session, item.id, parent)
     if "predecessors" in sent:
         predecessors = _resolve_predecessors(session, project.id, sent["predecessors"], new_code)
         _ensure_no_predecessor_cycle(session, item, predecessors)
