@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 export WBS_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test install lint typecheck test-sqlite test-postgres openapi bench contract
+.PHONY: run test install lint typecheck test-sqlite test-postgres openapi bench bench-tools contract
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-test-sqlite: install
+test-sqlite: install bench-tools
 	WBS_TEST_DATABASE=sqlite $(BIN)/pytest
 	$(BIN)/python -m bench.run --smoke --backends sqlite
 
@@ -47,7 +47,18 @@ test-postgres: install
 openapi: install
 	$(BIN)/wbs-sync openapi
 
-bench: install
+# The HTTP benchmarks load the server with wrk, a C load generator (Debian package wrk).
+# Installed when we may; without it the smoke run leaves the HTTP figures out and says so.
+bench-tools:
+	@if ! command -v wrk >/dev/null; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get install -y -q wrk || { apt-get update -q && apt-get install -y -q wrk; }; \
+		else \
+			echo "wrk is not installed (sudo apt-get install wrk): the HTTP benchmarks need it"; \
+		fi; \
+	fi
+
+bench: install bench-tools
 	$(BIN)/python -m bench.run
 
 # The contract checks with a wider budget and a new seed each time (the suite runs a small one).
