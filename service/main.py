@@ -12,6 +12,7 @@ from fastapi.routing import APIRoute
 
 from service.api import api_router
 from service.auth import FailedAuthLimiter
+from service.changes.head import FeedHead
 from service.config import Settings, get_settings
 from service.db import ConnectionGate, create_db_engine, create_session_factory
 from service.errors import install_error_handlers
@@ -124,6 +125,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.session_factory = create_session_factory(engine)
     app.state.connection_gate = ConnectionGate(settings.db_pool_size + settings.db_max_overflow)
+    # How often held long polls learn of new events: a change reaches a waiting script within
+    # about this time, at the cost of one small query per interval per process.
+    app.state.feed_head = FeedHead(engine, app.state.connection_gate, interval=0.1)
     app.state.auth_limiter = FailedAuthLimiter(
         settings.auth_failure_limit, settings.auth_failure_window_seconds
     )

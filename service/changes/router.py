@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Annotated
 
@@ -9,6 +8,7 @@ from starlette.concurrency import run_in_threadpool
 
 from service.auth import CurrentCaller, SessionDep
 from service.changes import feed
+from service.changes.head import FeedHead
 from service.changes.models import ChangeEvent, ChangeKind
 from service.changes.schemas import ChangePage
 from service.config import Settings
@@ -46,8 +46,6 @@ WaitQuery = Annotated[
     Query(ge=0, le=30, description="Seconds to hold the request until something new arrives."),
 ]
 LimitQuery = Annotated[int, Query(ge=1, le=1000, description="At most this many events.")]
-# How often a held request looks again: changes reach a waiting script within this time.
-POLL_INTERVAL = 0.25
 
 
 async def _follow(
@@ -71,13 +69,17 @@ async def _follow(
             # must not hold a pooled connection while it sleeps.
             session.commit()
 
+    head: FeedHead = request.app.state.feed_head
+    slot: Slot = request.state.db_slot
     while True:
+        seen = head.known  # every event up to here is committed, so the look below sees it
         events, has_more = await run_in_threadpool(look)
         if events or time.monotonic() >= deadline:
             return feed.page(events, after, has_more, selection.field)
-        slot: Slot = request.state.db_slot
-        async with slot.lent():  # sleeping needs no connection: let another request have it
-            await asyncio.sleep(min(POLL_INTERVAL, max(0.0, deadline - time.monotonic())))
+        async with slot.lent():  # waiting needs no connection: let another request have it
+            moved = await head.wait_past(seen, deadline)
+        if not moved:
+            return feed.page([], after, False, selection.field)
 
 
 @router.get("/changes", responses=problem_responses(401, 422, 429))

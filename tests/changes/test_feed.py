@@ -3,9 +3,10 @@ from __future__ import annotations
 import random
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
 
 from service.auth import Caller
@@ -207,3 +208,33 @@ def test_concurrent_writers_and_a_following_reader_agree_event_for_event(
     assert len(committed) == writers * (2 * per_writer - 1)
     assert seen == committed
     assert committed == list(range(committed[0], committed[0] + len(committed)))
+
+
+def test_waiting_requests_share_one_look_at_the_feed_position(
+    client: TestClient, world: World
+) -> None:
+    """Held polls with nothing new do not each query the feed over and over."""
+    cursor = changes(client, world, "town_a")["next_cursor"]
+    statements: list[str] = []
+    engine = client.app.state.engine  # type: ignore[attr-defined]
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        with ThreadPoolExecutor(10) as pollers:
+            pages = list(
+                pollers.map(
+                    lambda _: changes(client, world, "town_a", f"since={cursor}&wait=1.5"),
+                    range(10),
+                )
+            )
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert all(page["items"] == [] for page in pages)
+    feed_reads = [s for s in statements if "FROM change_events" in s]
+    counter_reads = [s for s in statements if "FROM change_feed_counter" in s]
+    # One look each on arrival; then only the shared position, about ten times a second.
+    assert len(feed_reads) == 10
+    assert 0 < len(counter_reads) <= 30

@@ -1,0 +1,63 @@
+"""The newest feed position, read once per interval for every long poll of the process.
+
+Each held request used to run its own feed query every 250 ms: two hundred waiting scripts
+made eight hundred queries a second to learn that nothing had happened, and writers waited
+behind them. Now the requests share one read of the position counter per interval, and a
+request queries the feed again only once the counter has passed what it last saw.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from service.changes.models import FeedCounter
+from service.db import ConnectionGate, run_gated
+
+
+class FeedHead:
+    def __init__(self, engine: Engine, gate: ConnectionGate, interval: float) -> None:
+        self._engine = engine
+        self._gate = gate
+        self.interval = interval
+        self._position = 0
+        self._read_at = float("-inf")
+        self._reading: tuple[asyncio.AbstractEventLoop, asyncio.Future[int]] | None = None
+
+    @property
+    def known(self) -> int:
+        """The position as last read, without reading: never ahead of the truth."""
+        return self._position
+
+    async def current(self) -> int:
+        """The position, read at most once per interval however many requests ask."""
+        if time.monotonic() - self._read_at < self.interval:
+            return self._position
+        loop = asyncio.get_running_loop()
+        if self._reading is None or self._reading[0] is not loop:
+            self._reading = (loop, asyncio.ensure_future(self._read()))
+        return await asyncio.shield(self._reading[1])
+
+    async def _read(self) -> int:
+        try:
+            position = await run_gated(self._gate, self._last_seq)
+            self._position = max(self._position, position)
+            self._read_at = time.monotonic()
+            return self._position
+        finally:
+            self._reading = None
+
+    def _last_seq(self) -> int:
+        with self._engine.connect() as connection:
+            return connection.scalar(select(FeedCounter.last_seq).where(FeedCounter.id == 1)) or 0
+
+    async def wait_past(self, seen: int, deadline: float) -> bool:
+        """Wait until the position passes `seen` (True) or the deadline comes (False)."""
+        while (left := deadline - time.monotonic()) > 0:
+            await asyncio.sleep(min(self.interval, left))
+            if await self.current() > seen:
+                return True
+        return False
