@@ -7,24 +7,30 @@ come back as conflicts and are not applied; the rest of the sheet still applies.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, selectinload
 
 from importers.sheet import Diagnostic, ImportRow, ParsedSheet
 from importers.values import clean_long_text, clean_text
 from service.auth import may_plan
 from service.changes.models import ChangeKind
-from service.changes.service import Actor, diff
+from service.changes.service import Actor, diff, record_change
 from service.db import utcnow
+from service.errors import Unprocessable
 from service.imports.models import ImportRecord
 from service.items.codes import derived_parent_code, natural_key
-from service.items.models import Item, Responsibility, Status
-from service.items.service import record_item_change, snapshot
+from service.items.models import Item, Responsibility, Status, item_predecessors
+from service.items.service import (
+    SNAPSHOT_COLUMNS,
+    record_item_change,
+    snapshot,
+    snapshot_values,
+)
 from service.ownership import refused_fields
 from service.projects.models import Project
 
@@ -400,7 +406,12 @@ def record_import(
 
 
 def apply_plan(session: Session, project: Project, actor: Actor, plan: ImportPlan) -> None:
-    """Write the plan; the caller's transaction makes it all or nothing."""
+    """Write the plan; the caller's transaction makes it all or nothing.
+
+    New items go in as bulk inserts, a level of the hierarchy at a time (parents first, for
+    their ids): building and flushing an ORM object per row cost most of a first import's time
+    and memory. Updated items are few per import and go through the ORM.
+    """
     now = utcnow()
     before = {id(old): snapshot(old) for _, old, _ in plan.writes if old is not None}
     # Renumbering (2→3, 3→4) would collide with the unique code mid-way: park the codes first.
@@ -417,66 +428,177 @@ def apply_plan(session: Session, project: Project, actor: Actor, plan: ImportPla
         known.code: known
         for known in session.scalars(select(Item).where(Item.project_id == project.id))
     }
-    targets: list[tuple[Item, Item | None, dict[str, Any]]] = []
+    updates: list[tuple[Item, dict[str, Any]]] = []
     for row, old, wanted in plan.writes:
-        target: Item
         if old is not None:
-            target = old
-            target.updated_at = now
-        else:
-            target = Item(
-                project_id=project.id,
-                code=row.code,
-                sort_key=natural_key(row.code),
-                status=Status.not_started,
-                progress=0,
-                created_at=now,
-                updated_at=now,
-                predecessors=[],
-            )
-            session.add(target)
-        items[row.code] = target
-        targets.append((target, old, wanted))
+            old.updated_at = now
+            items[row.code] = old
+            updates.append((old, wanted))
     for moving, code in renamed:
         moving.code, moving.sort_key = code, natural_key(code)
-    # Every value is set before the one flush, so a new item is written once, at version 1.
-    for target, _old, wanted in targets:
+    codes = _Codes({code: item.id for code, item in items.items()})
+    created = _insert_new_items(
+        session, project, [(row, wanted) for row, old, wanted in plan.writes if old is None], codes
+    )
+
+    def resolve(code: str) -> Item:
+        final = codes.final(code)
+        if final not in items:  # an item this import created: load it to link to it
+            found = session.get(Item, codes.ids[final])
+            assert found is not None
+            items[final] = found
+        return items[final]
+
+    for target, wanted in updates:
         for name, value in wanted.items():
-            _set(target, name, value, items)
+            _set(target, name, value, resolve)
     plan.deleted = _prune(session, project, actor, plan)
     session.flush()
-    for target, previous, _wanted in targets:
-        record_item_change(
-            session,
-            actor,
-            target,
-            ChangeKind.created if previous is None else ChangeKind.updated,
-            diff({} if previous is None else before[id(previous)], snapshot(target)),
+    for row, previous, _wanted in plan.writes:
+        if previous is None:
+            item_id, values = created[row.code]
+            record_change(
+                session,
+                actor,
+                project_id=project.id,
+                item_id=item_id,
+                item_code=row.code,
+                kind=ChangeKind.created,
+                changes=diff({}, values),
+            )
+        else:
+            record_item_change(
+                session,
+                actor,
+                previous,
+                ChangeKind.updated,
+                diff(before[id(previous)], snapshot(previous)),
+            )
+
+
+class _Codes:
+    """The project's codes after the import, each with its item's id once it has one."""
+
+    def __init__(self, ids: dict[str, int]) -> None:
+        self.ids = ids
+        self._by_key: dict[str, str] = {}
+        for code in ids:
+            self._by_key.setdefault(natural_key(code), code)
+
+    def add(self, code: str) -> None:
+        self._by_key.setdefault(natural_key(code), code)
+
+    def final(self, code: str) -> str:
+        """The code as stored, for the same code in another notation (１－２ for 1-2)."""
+        if code in self.ids:
+            return code
+        return self._by_key.get(natural_key(code), code)
+
+
+def _insert_new_items(
+    session: Session,
+    project: Project,
+    creates: list[tuple[ImportRow, dict[str, Any]]],
+    codes: _Codes,
+) -> dict[str, tuple[int, dict[str, Any]]]:
+    """Insert the new items; for each code, its id and its snapshot for the change event."""
+    if not creates:
+        return {}
+    now = utcnow()
+    new_codes = {row.code for row, _ in creates}
+    for code in new_codes:
+        codes.add(code)
+    parents = {
+        row.code: codes.final(wanted["parent_code"]) if wanted.get("parent_code") else None
+        for row, wanted in creates
+    }
+    levels = _levels(parents, new_codes)
+    columns: dict[str, dict[str, Any]] = {}
+    for row, wanted in creates:
+        values: dict[str, Any] = {"status": Status.not_started, "progress": 0}
+        for name, value in wanted.items():
+            if name not in ("code", "parent_code", "predecessors"):
+                values[name] = _column_value(name, value)
+        columns[row.code] = values
+    for level in range(max(levels.values()) + 1):
+        batch = [row.code for row, _ in creates if levels[row.code] == level]
+        rows = [
+            {
+                **dict.fromkeys(SNAPSHOT_COLUMNS),
+                **columns[code],
+                "project_id": project.id,
+                "code": code,
+                "sort_key": natural_key(code),
+                "parent_id": codes.ids[parent] if (parent := parents[code]) else None,
+                "version": 1,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for code in batch
+        ]
+        ids = session.scalars(
+            insert(Item).returning(Item.id, sort_by_parameter_order=True), rows
+        ).all()
+        codes.ids.update(zip(batch, ids, strict=True))
+    predecessors = {
+        row.code: [codes.final(code) for code in wanted.get("predecessors") or []]
+        for row, wanted in creates
+    }
+    links = [
+        {"item_id": codes.ids[code], "predecessor_id": codes.ids[predecessor]}
+        for code, named in predecessors.items()
+        for predecessor in dict.fromkeys(named)
+    ]
+    if links:
+        session.execute(insert(item_predecessors), links)
+    return {
+        code: (
+            codes.ids[code],
+            snapshot_values(code, parents[code], columns[code], predecessors[code]),
         )
+        for code in new_codes
+    }
 
 
-def _set(item: Item, name: str, value: Any, items: dict[str, Item]) -> None:
+def _levels(parents: dict[str, str | None], new_codes: set[str]) -> dict[str, int]:
+    """How many new ancestors each new item has: the order its level is inserted in."""
+    levels: dict[str, int] = {}
+    for start in parents:
+        path: list[str] = []
+        code: str | None = start
+        while code is not None and code in new_codes and code not in levels:
+            if code in path:
+                cycle = " → ".join([*path[path.index(code) :], code])
+                raise Unprocessable(f"parent codes form a cycle: {cycle}")
+            path.append(code)
+            code = parents[code]
+        depth = levels[code] + 1 if code is not None and code in levels else 0
+        for code_on_path in reversed(path):
+            levels[code_on_path] = depth
+            depth += 1
+    return levels
+
+
+def _column_value(name: str, value: Any) -> Any:
+    """A sheet's value (in its JSON form) as the column stores it."""
+    if name in _DATE_FIELDS:
+        return date.fromisoformat(value) if value else None
+    if name == "responsibility":
+        return Responsibility(value)
+    if name == "status":
+        return Status(value)
+    return value
+
+
+def _set(item: Item, name: str, value: Any, resolve: Callable[[str], Item]) -> None:
     if name == "code":
         return
     if name == "parent_code":
-        item.parent = _lookup(items, value) if value is not None else None
+        item.parent = resolve(value) if value is not None else None
     elif name == "predecessors":
-        item.predecessors = [_lookup(items, code) for code in value]
-    elif name in _DATE_FIELDS:
-        setattr(item, name, date.fromisoformat(value) if value else None)
-    elif name == "responsibility":
-        item.responsibility = Responsibility(value)
-    elif name == "status":
-        item.status = Status(value)
+        item.predecessors = [resolve(code) for code in value]
     else:
-        setattr(item, name, value)
-
-
-def _lookup(items: dict[str, Item], code: str) -> Item:
-    """An item by code, or by the same code in another notation (１－２ for 1-2)."""
-    if code in items:
-        return items[code]
-    return next(item for known, item in items.items() if _same_code(known, code))
+        setattr(item, name, _column_value(name, value))
 
 
 def _prune(session: Session, project: Project, actor: Actor, plan: ImportPlan) -> list[str]:

@@ -76,11 +76,25 @@ def _json_ready(value: Any) -> Any:
 
 def snapshot(item: Item) -> dict[str, Any]:
     """The item's tracked fields as JSON values: what change events compare."""
-    values: dict[str, Any] = {"code": item.code}
-    values["parent_code"] = item.parent.code if item.parent is not None else None
-    values.update({name: _json_ready(getattr(item, name)) for name in _PLAIN_FIELDS})
-    values.update({f"{name}_text": getattr(item, f"{name}_text") for name in _DATE_TEXT_FIELDS})
-    values["predecessors"] = [predecessor.code for predecessor in item.predecessors]
+    return snapshot_values(
+        item.code,
+        item.parent.code if item.parent is not None else None,
+        {name: getattr(item, name) for name in SNAPSHOT_COLUMNS},
+        [predecessor.code for predecessor in item.predecessors],
+    )
+
+
+SNAPSHOT_COLUMNS = _PLAIN_FIELDS + tuple(f"{name}_text" for name in _DATE_TEXT_FIELDS)
+
+
+def snapshot_values(
+    code: str, parent_code: str | None, columns: Mapping[str, Any], predecessors: list[str]
+) -> dict[str, Any]:
+    """`snapshot` of an item known only by its column values (one written in bulk)."""
+    values: dict[str, Any] = {"code": code, "parent_code": parent_code}
+    values.update({name: _json_ready(columns.get(name)) for name in _PLAIN_FIELDS})
+    values.update({f"{name}_text": columns.get(f"{name}_text") for name in _DATE_TEXT_FIELDS})
+    values["predecessors"] = predecessors
     return values
 
 

@@ -311,3 +311,13 @@ def test_preview_shows_the_layout_and_a_mapping_fixes_detection(
     applied = upload(client, world, "vendor_x", data, "odd.xlsx", mapping=mapping)
     assert applied.status_code == 201
     assert items(client, world)["1"]["title"] == "計画"
+
+
+def test_parents_that_name_each_other_are_refused_and_nothing_is_written(
+    client: TestClient, world: World, db: Session
+) -> None:
+    cyclic = "項番,作業項目,担当,親項番\nA,計画,ベンダー,B\nB,設計,ベンダー,A\nC,試験,ベンダー,\n"
+    response = upload(client, world, "vendor_x", cyclic.encode(), name="wbs.csv")
+    assert response.status_code == 422
+    assert "cycle" in response.json()["detail"]
+    assert db.scalar(select(func.count()).select_from(Item)) == 0
