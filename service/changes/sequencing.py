@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from service.changes.models import ChangeEvent, ChangeField, FeedCounter
 
 _PENDING = "wbs_pending_change_events"
+_SLICE = 1000
 
 
 @dataclass
@@ -48,17 +49,21 @@ def _assign_positions(session: Session) -> None:
         session.flush()
         last = len(pending)
     first = last - len(pending) + 1
-    ids = session.scalars(
-        insert(ChangeEvent).returning(ChangeEvent.id, sort_by_parameter_order=True),
-        [{**p.event, "seq": first + offset} for offset, p in enumerate(pending)],
-    ).all()
-    rows = [
-        {"event_id": event_id, "field": name, "old_value": old, "new_value": new}
-        for event_id, p in zip(ids, pending, strict=True)
-        for name, old, new in p.fields
-    ]
-    if rows:
-        session.execute(insert(ChangeField), rows)
+    # In slices: an import's tens of thousands of events, their field rows and the driver's
+    # parameters all at once were most of the import's peak memory.
+    for start in range(0, len(pending), _SLICE):
+        part = pending[start : start + _SLICE]
+        ids = session.scalars(
+            insert(ChangeEvent).returning(ChangeEvent.id, sort_by_parameter_order=True),
+            [{**p.event, "seq": first + start + offset} for offset, p in enumerate(part)],
+        ).all()
+        rows = [
+            {"event_id": event_id, "field": name, "old_value": old, "new_value": new}
+            for event_id, p in zip(ids, part, strict=True)
+            for name, old, new in p.fields
+        ]
+        if rows:
+            session.execute(insert(ChangeField), rows)
 
 
 def _forget(session: Session, *_args: Any) -> None:

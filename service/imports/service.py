@@ -55,6 +55,7 @@ SHEET_FIELDS = (
     "predecessors",
 )
 _DATE_FIELDS = ("planned_start", "planned_end", "actual_start", "actual_end")
+_SLICE = 1000
 
 
 @dataclass(frozen=True)
@@ -520,8 +521,14 @@ def _insert_new_items(
             if name not in ("code", "parent_code", "predecessors"):
                 values[name] = _column_value(name, value)
         columns[row.code] = values
-    for level in range(max(levels.values()) + 1):
-        batch = [row.code for row, _ in creates if levels[row.code] == level]
+    by_level = [
+        [row.code for row, _ in creates if levels[row.code] == level]
+        for level in range(max(levels.values()) + 1)
+    ]
+    # A level at a time, parents first; in slices, so no import holds every row's parameters.
+    for batch in (
+        level[i : i + _SLICE] for level in by_level for i in range(0, len(level), _SLICE)
+    ):
         rows = [
             {
                 **dict.fromkeys(SNAPSHOT_COLUMNS),
