@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from service.auth import CurrentCaller, SessionDep
 from service.changes import feed
 from service.changes.head import FeedHead
-from service.changes.models import ChangeEvent, ChangeKind
+from service.changes.models import ChangeKind
 from service.changes.schemas import ChangePage
 from service.config import Settings
 from service.db import Slot
@@ -61,7 +61,7 @@ async def _follow(
     settings: Settings = request.app.state.settings
     deadline = time.monotonic() + min(wait, settings.changes_max_wait_seconds)
 
-    def look() -> tuple[list[ChangeEvent], bool]:
+    def look() -> tuple[list[feed.FeedEvent], bool]:
         try:
             return feed.read_feed(session, caller, after, selection, limit)
         finally:
