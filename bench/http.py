@@ -203,7 +203,7 @@ async def _pollers(
             for n in range(count)
         ]
         Path(os.environ["WBS_BENCH_READY"]).touch()
-        done, pending = await asyncio.wait(tasks, timeout=60)
+        done, pending = await asyncio.wait(tasks, timeout=300)
         stop.set()
         for task in pending:
             task.cancel()
