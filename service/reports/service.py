@@ -7,12 +7,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import Select, and_, case, exists, func, select
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, select, true
 from sqlalchemy.orm import Session, aliased
 
 from service.auth import Caller, visible_projects
 from service.items.models import CLOSED_STATUSES, Item, Responsibility, Status, item_predecessors
-from service.items.service import overdue_clause
+from service.items.service import open_clause, overdue_clause
 from service.organisations.models import Organisation
 from service.organisations.schemas import OrganisationRef
 from service.projects.models import Project
@@ -60,6 +60,15 @@ class ReportScope:
             query = query.where(Project.consortium == self.consortium)
         return query
 
+    def items(self) -> ColumnElement[bool]:
+        """The condition on `Item` for the items of the scope's projects."""
+        filters = (self.project_id, self.municipality, self.vendor, self.consortium)
+        if self.caller.is_pmo and all(value is None for value in filters):
+            # Every project: a condition naming them all would steer the planner to the
+            # per-project index and through every closed item (SQLite: 550 ms, not 30).
+            return true()
+        return Item.project_id.in_(self.projects().with_only_columns(Project.id).scalar_subquery())
+
 
 def _ref(project: Project) -> ProjectRef:
     return ProjectRef(id=project.id, name=project.name, consortium=project.consortium)
@@ -85,14 +94,13 @@ def overdue_report(
     limit: int = 1000,
 ) -> OverdueReport:
     """Late items (and, with `due_within`, those due soon), most overdue first."""
-    project_ids = scope.projects().with_only_columns(Project.id).scalar_subquery()
     late = overdue_clause(as_of)
     if due_within:
         late = and_(
             Item.planned_end <= as_of + timedelta(days=due_within),
-            Item.status.not_in(CLOSED_STATUSES),
+            open_clause(),
         )
-    query = select(Item).where(Item.project_id.in_(project_ids), late)
+    query = select(Item).where(scope.items(), late)
     if responsibility is not None:
         query = query.where(Item.responsibility == responsibility)
     if assignee is not None:
@@ -208,7 +216,6 @@ def _tallies(session: Session, scope: ReportScope, as_of: date) -> dict[int, _Ta
     is_leaf = ~exists().where(child.parent_id == Item.id)
     points = case((Item.status.in_(CLOSED_STATUSES), 100), else_=Item.progress)
     late = case((overdue_clause(as_of), 1), else_=0)
-    project_ids = scope.projects().with_only_columns(Project.id).scalar_subquery()
     rows = session.execute(
         select(
             Item.project_id,
@@ -218,7 +225,7 @@ def _tallies(session: Session, scope: ReportScope, as_of: date) -> dict[int, _Ta
             func.sum(points),
             func.sum(late),
         )
-        .where(Item.project_id.in_(project_ids), is_leaf)
+        .where(scope.items(), is_leaf)
         .group_by(Item.project_id, Item.responsibility, Item.status)
     )
     tallies: dict[int, _Tally] = defaultdict(_Tally)
@@ -280,14 +287,13 @@ def progress_report(session: Session, scope: ReportScope, *, as_of: date) -> Pro
 
 
 def _milestones(session: Session, scope: ReportScope, as_of: date) -> list[Milestone]:
-    project_ids = scope.projects().with_only_columns(Project.id).scalar_subquery()
     items = session.scalars(
         select(Item)
         .where(
-            Item.project_id.in_(project_ids),
+            scope.items(),
             Item.planned_start == Item.planned_end,
             Item.planned_end >= as_of,
-            Item.status.not_in(CLOSED_STATUSES),
+            open_clause(),
         )
         .order_by(Item.planned_end, Item.project_id, Item.sort_key)
         .limit(MILESTONES)
