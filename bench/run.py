@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import platform
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -363,7 +364,9 @@ def bench_feed(url: str, engine: Engine, backend: str, pollers: int, writes: int
     ]
 
 
-def write_results(path: Path, figures: list[Figure], scale: Scale, command: str) -> None:
+def write_results(
+    path: Path, figures: list[Figure], scale: Scale, command: str, servers: list[str]
+) -> None:
     lines = [
         "# Benchmark results",
         "",
@@ -372,7 +375,7 @@ def write_results(path: Path, figures: list[Figure], scale: Scale, command: str)
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, {platform.system()} "
         f"{platform.release()}; Python {platform.python_version()}, SQLAlchemy "
-        f"{sqlalchemy.__version__}, {_versions()}.",
+        f"{sqlalchemy.__version__}, {_versions()}; {', '.join(servers)}.",
         "",
         "Ratio = our figure ÷ the floor's: for times and memory lower is better, for req/s "
         "higher is better. p95 is ours.",
@@ -423,12 +426,13 @@ def main(argv: list[str] | None = None) -> int:
             parser.error("the HTTP benchmarks need wrk: apt-get install wrk (make bench does)")
         print("wrk is not installed: the HTTP benchmarks are left out of this smoke run")
     scale = Scale(20, 50) if args.smoke else Scale(1000, 1000)
-    repeat = 3 if args.smoke else 15
+    repeat = 3 if args.smoke else 30
     import_sizes = (300, 1000) if args.smoke else (10_000, 100_000)
     seconds = 1.0 if args.smoke else 10.0
     pollers, writes = (20, 10) if args.smoke else (200, 100)
     workdir = Path(os.environ.get("TMPDIR", "/tmp"))
     figures: list[Figure] = []
+    servers: list[str] = []
 
     def report(found: Figure | list[Figure]) -> None:
         for figure in found if isinstance(found, list) else [found]:
@@ -439,7 +443,10 @@ def main(argv: list[str] | None = None) -> int:
         with database(backend, workdir) as url:
             engine = create_db_engine(Settings(database_url=url))
             if backend == "postgresql":
-                print(f"PostgreSQL {_postgres_version(engine)}", file=sys.stderr)
+                servers.append(f"PostgreSQL {_postgres_version(engine)}")
+            else:
+                servers.append(f"SQLite {sqlite3.sqlite_version}")
+            print(servers[-1], file=sys.stderr)
             with engine.begin() as connection:
                 migrations.upgrade(connection)
             started = time.perf_counter()
@@ -460,7 +467,7 @@ def main(argv: list[str] | None = None) -> int:
         command = "python -m bench.run" + (
             "" if args.backends == "sqlite,postgresql" else f" --backends {args.backends}"
         )
-        write_results(out, figures, scale, command)
+        write_results(out, figures, scale, command, servers)
     return 0
 
 
