@@ -39,7 +39,7 @@ from service.auth import Caller
 from service.config import Settings
 from service.db import create_db_engine
 from service.items.models import Item, Responsibility
-from service.items.service import ItemFilters, list_items, to_read
+from service.items.service import ItemFilters, list_items
 from service.main import create_app
 from service.organisations.models import Organisation, OrgKind
 from service.projects.models import Project
@@ -148,8 +148,8 @@ def bench_list_items(engine: Engine, backend: str, repeat: int) -> Figure:
 
     def through_service() -> object:
         with Session(engine) as session:
-            rows, _ = list_items(session, project, filters, cursor=None, limit=100)
-            return json.dumps([to_read(r, AS_OF).model_dump(mode="json") for r in rows])
+            items, _ = list_items(session, project, filters, cursor=None, limit=100)
+            return json.dumps([item.model_dump(mode="json") for item in items])
 
     floor_sql = text(
         "SELECT * FROM items WHERE project_id = :project AND responsibility = 'municipality' "

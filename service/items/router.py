@@ -89,9 +89,9 @@ def list_items(
         updated_since=updated_since,
         text=q,
     )
-    rows, next_cursor = service.list_items(session, project, filters, cursor=cursor, limit=limit)
+    items, next_cursor = service.list_items(session, project, filters, cursor=cursor, limit=limit)
     link_next(request, response, next_cursor)
-    return ItemPage(items=[service.to_read(row, day) for row in rows], next_cursor=next_cursor)
+    return ItemPage(items=items, next_cursor=next_cursor)
 
 
 @router.post("", status_code=201, responses=problem_responses(401, 403, 404, 409, 422, 429))
