@@ -10,12 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from service.changes.models import FeedCounter
 from service.db import ConnectionGate, run_gated
+
+T = TypeVar("T")
+# Distinct (caller's view, cursor, filter) reads remembered for one position at most.
+_MAX_SHARED_READS = 10_000
 
 
 class FeedHead:
@@ -26,6 +32,8 @@ class FeedHead:
         self._position = 0
         self._read_at = float("-inf")
         self._reading: tuple[asyncio.AbstractEventLoop, asyncio.Future[int]] | None = None
+        self._reads: dict[Hashable, tuple[asyncio.AbstractEventLoop, int, asyncio.Future[Any]]] = {}
+        self._newest_shared = 0
 
     @property
     def known(self) -> int:
@@ -53,6 +61,36 @@ class FeedHead:
     def _last_seq(self) -> int:
         with self._engine.connect() as connection:
             return connection.scalar(select(FeedCounter.last_seq).where(FeedCounter.id == 1)) or 0
+
+    async def shared(self, key: Hashable, position: int, read: Callable[[], Awaitable[T]]) -> T:
+        """`read` once for every held request woken by the position reaching `position`.
+
+        When the position moves, every poller of a project wakes at once and asks the same
+        question; answered one by one, they queued in front of the writers. A read begun after
+        `position` was known sees every event up to it, which is all a woken request waited
+        for. A request's first look is never shared: it must see the writes made before it.
+        """
+        loop = asyncio.get_running_loop()
+        entry = self._reads.get(key)
+        if entry is None or entry[0] is not loop or entry[1] != position:
+            if position > self._newest_shared or len(self._reads) > _MAX_SHARED_READS:
+                # Reads for older positions wake nobody any more.
+                self._newest_shared = position
+                self._reads = {k: v for k, v in self._reads.items() if v[1] >= position}
+            future: asyncio.Future[Any] = asyncio.ensure_future(read())
+            # A failed read is not shared with those who ask later: they try again.
+            future.add_done_callback(
+                lambda done: (
+                    self._forget(key, done) if done.cancelled() or done.exception() else None
+                )
+            )
+            entry = self._reads[key] = (loop, position, future)
+        result: T = await asyncio.shield(entry[2])
+        return result
+
+    def _forget(self, key: Hashable, future: asyncio.Future[Any]) -> None:
+        if (entry := self._reads.get(key)) is not None and entry[2] is future:
+            del self._reads[key]
 
     async def wait_past(self, seen: int, deadline: float) -> bool:
         """Wait until the position passes `seen` (True) or the deadline comes (False)."""

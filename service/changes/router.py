@@ -4,6 +4,7 @@ import time
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from service.auth import CurrentCaller, SessionDep
@@ -12,7 +13,7 @@ from service.changes.head import FeedHead
 from service.changes.models import ChangeKind
 from service.changes.schemas import ChangePage
 from service.config import Settings
-from service.db import Slot
+from service.db import ConnectionGate, Slot, run_gated
 from service.errors import problem_responses
 from service.items.codes import CODE_PATTERN
 from service.params import ProjectIdPath
@@ -61,25 +62,30 @@ async def _follow(
     settings: Settings = request.app.state.settings
     deadline = time.monotonic() + min(wait, settings.changes_max_wait_seconds)
 
-    def look() -> tuple[list[feed.FeedEvent], bool]:
-        try:
-            return feed.read_feed(session, caller, after, selection, limit)
-        finally:
-            # End the transaction at once (keeping the token's last use): a waiting request
-            # must not hold a pooled connection while it sleeps.
-            session.commit()
-
     head: FeedHead = request.app.state.feed_head
+    gate: ConnectionGate = request.app.state.connection_gate
+    factory: sessionmaker[Session] = request.app.state.session_factory
     slot: Slot = request.state.db_slot
-    while True:
-        seen = head.known  # every event up to here is committed, so the look below sees it
-        events, has_more = await run_in_threadpool(look)
-        if events or time.monotonic() >= deadline:
-            return feed.page(events, after, has_more, selection.field)
-        async with slot.lent():  # waiting needs no connection: let another request have it
-            moved = await head.wait_past(seen, deadline)
-        if not moved:
-            return feed.page([], after, False, selection.field)
+    # End the request's transaction now (keeping the token's last use): the looks below read
+    # in sessions of their own, and a waiting request must hold no pooled connection.
+    await run_in_threadpool(session.commit)
+    view = ("pmo",) if caller.is_pmo else (caller.organisation_kind, caller.organisation_id)
+
+    def look() -> tuple[list[feed.FeedEvent], bool]:
+        with factory() as own:
+            return feed.read_feed(own, caller, after, selection, limit)
+
+    async with slot.lent():  # the looks take slots of their own; waiting needs none
+        seen = head.known  # every event up to here is committed, so the look sees it
+        events, has_more = await run_gated(gate, look)
+        while not events and time.monotonic() < deadline:
+            if not await head.wait_past(seen, deadline):
+                break
+            seen = head.known
+            events, has_more = await head.shared(
+                (view, after, selection, limit), seen, lambda: run_gated(gate, look)
+            )
+        return feed.page(events, after, has_more, selection.field)
 
 
 @router.get("/changes", responses=problem_responses(401, 422, 429))

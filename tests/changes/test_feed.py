@@ -238,3 +238,39 @@ def test_waiting_requests_share_one_look_at_the_feed_position(
     # One look each on arrival; then only the shared position, about ten times a second.
     assert len(feed_reads) == 10
     assert 0 < len(counter_reads) <= 30
+
+
+def test_polls_woken_by_the_same_change_share_one_read_of_it(
+    client: TestClient, world: World, make_item: ItemFactory
+) -> None:
+    make_item(code="1", responsibility="municipality")
+    cursor = changes(client, world, "town_a")["next_cursor"]
+    statements: list[str] = []
+    engine = client.app.state.engine  # type: ignore[attr-defined]
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        with ThreadPoolExecutor(10) as pollers:
+            waiting = [
+                pollers.submit(changes, client, world, "town_a", f"since={cursor}&wait=10")
+                for _ in range(10)
+            ]
+            time.sleep(0.5)  # all ten are held
+            client.patch(
+                f"/api/v1/projects/{world.projects['a_x'].id}/items/1",
+                headers=world.auth("town_a"),
+                json={"progress": 30},
+            )
+            pages = [poll.result() for poll in waiting]
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    for page in pages:
+        assert [e["changes"] for e in page["items"]] == [  # type: ignore[attr-defined]
+            [{"field": "progress", "old": 0, "new": 30}]
+        ]
+    feed_reads = [s for s in statements if "FROM change_events" in s]
+    # Ten first looks, then the woken ten share one read (two if the wake straddles a tick).
+    assert 11 <= len(feed_reads) <= 12
