@@ -122,14 +122,21 @@ def _jsonable(value: Any) -> Any:
 
 
 def _changes(results: list[RowResult]) -> list[RowChange]:
-    return [
-        RowChange(
-            row=r.row,
-            code=r.code,
-            changes=[FieldChangeRead(field=c.field, old=c.old, new=c.new) for c in r.changes],
-        )
-        for r in results
-    ]
+    """The plan's row results as the answer shows them, emptying the plan's lists as it goes.
+
+    A first import of 100,000 rows answers with 1.5 million field changes: validating each
+    again, and holding the plan's copy beside the answer's, made this the import's peak.
+    The values come from our own parse and diff, so they are constructed, not validated.
+    """
+    answer = []
+    for result in results:
+        changes = [
+            FieldChangeRead.model_construct(field=c.field, old=c.old, new=c.new)
+            for c in result.changes
+        ]
+        result.changes = []
+        answer.append(RowChange.model_construct(row=result.row, code=result.code, changes=changes))
+    return answer
 
 
 def _counts(parsed: ParsedSheet, plan: ImportPlan) -> ImportCounts:
