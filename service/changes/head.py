@@ -2,8 +2,9 @@
 
 Each held request used to run its own feed query every 250 ms: two hundred waiting scripts
 made eight hundred queries a second to learn that nothing had happened, and writers waited
-behind them. Now the requests share one read of the position counter per interval, and a
-request queries the feed again only once the counter has passed what it last saw.
+behind them. Now the requests share one read of the position counter per interval, a
+request queries the feed again only once the counter has passed what it last saw, and the
+requests woken by the same change share one query of the feed.
 """
 
 from __future__ import annotations
