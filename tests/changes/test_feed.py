@@ -3,7 +3,9 @@ from __future__ import annotations
 import random
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, select
@@ -210,11 +212,9 @@ def test_concurrent_writers_and_a_following_reader_agree_event_for_event(
     assert committed == list(range(committed[0], committed[0] + len(committed)))
 
 
-def test_waiting_requests_share_one_look_at_the_feed_position(
-    client: TestClient, world: World
-) -> None:
-    """Held polls with nothing new do not each query the feed over and over."""
-    cursor = changes(client, world, "town_a")["next_cursor"]
+@contextmanager
+def statements_run(client: TestClient) -> Iterator[list[str]]:
+    """Every SQL statement the app runs inside the block."""
     statements: list[str] = []
     engine = client.app.state.engine  # type: ignore[attr-defined]
 
@@ -223,15 +223,23 @@ def test_waiting_requests_share_one_look_at_the_feed_position(
 
     event.listen(engine, "before_cursor_execute", count)
     try:
-        with ThreadPoolExecutor(10) as pollers:
-            pages = list(
-                pollers.map(
-                    lambda _: changes(client, world, "town_a", f"since={cursor}&wait=1.5"),
-                    range(10),
-                )
-            )
+        yield statements
     finally:
         event.remove(engine, "before_cursor_execute", count)
+
+
+def test_waiting_requests_share_one_look_at_the_feed_position(
+    client: TestClient, world: World
+) -> None:
+    """Held polls with nothing new do not each query the feed over and over."""
+    cursor = changes(client, world, "town_a")["next_cursor"]
+    with statements_run(client) as statements, ThreadPoolExecutor(10) as pollers:
+        pages = list(
+            pollers.map(
+                lambda _: changes(client, world, "town_a", f"since={cursor}&wait=1.5"),
+                range(10),
+            )
+        )
     assert all(page["items"] == [] for page in pages)
     feed_reads = [s for s in statements if "FROM change_events" in s]
     counter_reads = [s for s in statements if "FROM change_feed_counter" in s]
@@ -245,28 +253,18 @@ def test_polls_woken_by_the_same_change_share_one_read_of_it(
 ) -> None:
     make_item(code="1", responsibility="municipality")
     cursor = changes(client, world, "town_a")["next_cursor"]
-    statements: list[str] = []
-    engine = client.app.state.engine  # type: ignore[attr-defined]
-
-    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        with ThreadPoolExecutor(10) as pollers:
-            waiting = [
-                pollers.submit(changes, client, world, "town_a", f"since={cursor}&wait=10")
-                for _ in range(10)
-            ]
-            time.sleep(0.5)  # all ten are held
-            client.patch(
-                f"/api/v1/projects/{world.projects['a_x'].id}/items/1",
-                headers=world.auth("town_a"),
-                json={"progress": 30},
-            )
-            pages = [poll.result() for poll in waiting]
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+    with statements_run(client) as statements, ThreadPoolExecutor(10) as pollers:
+        waiting = [
+            pollers.submit(changes, client, world, "town_a", f"since={cursor}&wait=10")
+            for _ in range(10)
+        ]
+        time.sleep(0.5)  # all ten are held
+        client.patch(
+            f"/api/v1/projects/{world.projects['a_x'].id}/items/1",
+            headers=world.auth("town_a"),
+            json={"progress": 30},
+        )
+        pages = [poll.result() for poll in waiting]
     for page in pages:
         assert [e["changes"] for e in page["items"]] == [  # type: ignore[attr-defined]
             [{"field": "progress", "old": 0, "new": 30}]
