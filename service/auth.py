@@ -147,6 +147,11 @@ def visible_projects(caller: Caller) -> ColumnElement[bool]:
     return false()
 
 
+def view_of(caller: Caller) -> tuple[object, ...]:
+    """Equal for callers whom `visible_projects` shows exactly the same projects."""
+    return ("pmo",) if caller.is_pmo else (caller.organisation_kind, caller.organisation_id)
+
+
 def can_see_project(caller: Caller, project: Project) -> bool:
     return caller.is_pmo or caller.organisation_id in (project.vendor_id, project.municipality_id)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +20,9 @@ from starlette.requests import Request
 from service.config import Settings
 
 T = TypeVar("T")
+# Rows per statement when a request writes or reads many: bounds the memory a statement's
+# parameters take, and stays under SQLite's 32,766 parameters per statement.
+SLICE = 1000
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -80,6 +83,11 @@ def create_session_factory(engine: Engine) -> sessionmaker[Session]:
     factory = sessionmaker(engine, expire_on_commit=False)
     sequencing.install(factory)
     return factory
+
+
+def in_slices(values: Sequence[T], size: int = SLICE) -> Iterator[Sequence[T]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 class ConnectionGate:

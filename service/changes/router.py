@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Request
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from service.auth import CurrentCaller, SessionDep
+from service.auth import CurrentCaller, SessionDep, view_of
 from service.changes import feed
 from service.changes.head import FeedHead
 from service.changes.models import ChangeKind
@@ -69,7 +69,7 @@ async def _follow(
     # End the request's transaction now (keeping the token's last use): the looks below read
     # in sessions of their own, and a waiting request must hold no pooled connection.
     await run_in_threadpool(session.commit)
-    view = ("pmo",) if caller.is_pmo else (caller.organisation_kind, caller.organisation_id)
+    view = view_of(caller)
 
     def look() -> tuple[list[feed.FeedEvent], bool]:
         with factory() as own:

@@ -16,9 +16,9 @@ from sqlalchemy import event, insert, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.changes.models import ChangeEvent, ChangeField, FeedCounter
+from service.db import in_slices
 
 _PENDING = "wbs_pending_change_events"
-_SLICE = 1000
 
 
 @dataclass
@@ -51,12 +51,13 @@ def _assign_positions(session: Session) -> None:
     first = last - len(pending) + 1
     # In slices: an import's tens of thousands of events, their field rows and the driver's
     # parameters all at once were most of the import's peak memory.
-    for start in range(0, len(pending), _SLICE):
-        part = pending[start : start + _SLICE]
+    seq = first
+    for part in in_slices(pending):
         ids = session.scalars(
             insert(ChangeEvent).returning(ChangeEvent.id, sort_by_parameter_order=True),
-            [{**p.event, "seq": first + start + offset} for offset, p in enumerate(part)],
+            [{**p.event, "seq": seq + offset} for offset, p in enumerate(part)],
         ).all()
+        seq += len(part)
         rows = [
             {"event_id": event_id, "field": name, "old_value": old, "new_value": new}
             for event_id, p in zip(ids, part, strict=True)

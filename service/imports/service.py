@@ -20,7 +20,7 @@ from importers.values import clean_long_text, clean_text
 from service.auth import may_plan
 from service.changes.models import ChangeKind
 from service.changes.service import Actor, diff, record_change
-from service.db import utcnow
+from service.db import in_slices, utcnow
 from service.errors import Unprocessable
 from service.imports.models import ImportRecord
 from service.items.codes import derived_parent_code, natural_key
@@ -55,7 +55,6 @@ SHEET_FIELDS = (
     "predecessors",
 )
 _DATE_FIELDS = ("planned_start", "planned_end", "actual_start", "actual_end")
-_SLICE = 1000
 
 
 @dataclass(frozen=True)
@@ -526,9 +525,7 @@ def _insert_new_items(
         for level in range(max(levels.values()) + 1)
     ]
     # A level at a time, parents first; in slices, so no import holds every row's parameters.
-    for batch in (
-        level[i : i + _SLICE] for level in by_level for i in range(0, len(level), _SLICE)
-    ):
+    for batch in (part for level in by_level for part in in_slices(level)):
         rows = [
             {
                 **dict.fromkeys(SNAPSHOT_COLUMNS),

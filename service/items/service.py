@@ -254,11 +254,10 @@ def list_items(
     Plain rows, not ORM instances: nothing on a page is modified, and building and tracking
     instances was most of the time a page took.
     """
-    parent = _PARENT
     query = _filtered(
         session,
-        select(Item.__table__, parent.code.label("parent_code"))
-        .outerjoin(parent, parent.id == Item.parent_id)
+        select(Item.__table__, _PARENT.code.label("parent_code"))
+        .outerjoin(_PARENT, _PARENT.id == Item.parent_id)
         .where(Item.project_id == project.id),
         project.id,
         filters,
@@ -272,12 +271,11 @@ def list_items(
     rows = session.execute(query.order_by(Item.sort_key, Item.id).limit(limit)).all()
     predecessors: dict[int, list[str]] = {row.id: [] for row in rows}
     if rows:
-        named = _NAMED
         for item_id, code in session.execute(
-            select(item_predecessors.c.item_id, named.code)
-            .join(named, named.id == item_predecessors.c.predecessor_id)
+            select(item_predecessors.c.item_id, _NAMED.code)
+            .join(_NAMED, _NAMED.id == item_predecessors.c.predecessor_id)
             .where(item_predecessors.c.item_id.in_(list(predecessors)))
-            .order_by(named.sort_key)
+            .order_by(_NAMED.sort_key)
         ):
             predecessors[item_id].append(code)
     next_cursor = (
@@ -463,10 +461,8 @@ def _apply(session: Session, project: Project, item: Item, sent: Mapping[str, An
     parent = item.parent
     # Neither a new parent nor a new code: the parent stands, and needs no lookup or cycle check.
     if "parent_code" in sent or new_code != item.code:
-        if "parent_code" in sent:
-            parent_code, derived = sent["parent_code"], False
-        else:
-            parent_code, derived = derived_parent_code(new_code), True
+        derived = "parent_code" not in sent
+        parent_code = derived_parent_code(new_code) if derived else sent["parent_code"]
         parent = (
             _resolve_parent(session, project.id, parent_code, derived=derived)
             if parent_code

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, Select, and_, case, exists, func, select, 
 from sqlalchemy.orm import Session, aliased
 
 from service.auth import Caller, visible_projects
+from service.db import in_slices
 from service.items.models import CLOSED_STATUSES, Item, Responsibility, Status, item_predecessors
 from service.items.service import open_clause, overdue_clause
 from service.organisations.models import Organisation
@@ -37,7 +38,6 @@ _SIDES = {
 }
 MILESTONES = 10
 # SQLite allows 32,766 bound parameters; stay far below it.
-_CHUNK = 1000
 
 
 @dataclass(frozen=True)
@@ -78,11 +78,6 @@ def _org(organisation: Organisation) -> OrganisationRef:
     return OrganisationRef(id=organisation.id, code=organisation.code, name=organisation.name)
 
 
-def _chunks(values: Sequence[int]) -> Iterable[Sequence[int]]:
-    for start in range(0, len(values), _CHUNK):
-        yield values[start : start + _CHUNK]
-
-
 def overdue_report(
     session: Session,
     scope: ReportScope,
@@ -113,7 +108,7 @@ def overdue_report(
     )
     projects = {
         p.id: p
-        for chunk in _chunks(sorted({i.project_id for i in items}))
+        for chunk in in_slices(sorted({i.project_id for i in items}))
         for p in session.scalars(select(Project).where(Project.id.in_(chunk)))
     }
     blocked = _blocked_successors(session, items)
@@ -156,7 +151,7 @@ def _blocked_successors(session: Session, items: Sequence[Item]) -> dict[int, li
     """For each late item, its successors that have not started: the work it holds up."""
     blocked: dict[int, list[Item]] = defaultdict(list)
     successor = aliased(Item)
-    for chunk in _chunks([item.id for item in items]):
+    for chunk in in_slices([item.id for item in items]):
         pairs = session.execute(
             select(item_predecessors.c.predecessor_id, successor)
             .join(successor, successor.id == item_predecessors.c.item_id)
