@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from importers.dates import DateContext, DateError, Role, parse_date
@@ -108,6 +110,9 @@ class ParsedSheet:
     rows: list[ImportRow] = field(default_factory=list)
     skipped: list[Diagnostic] = field(default_factory=list)
     errors: list[Diagnostic] = field(default_factory=list)
+    # Groups made up from level columns, by code: their values are settled only when the
+    # sheet ends, so a reader that put rows aside earlier takes these instead.
+    groups: dict[str, ImportRow] = field(default_factory=dict)
 
 
 def _top_rows(sheet: SheetSource) -> list[Sequence[Cell]]:
@@ -220,6 +225,8 @@ class _RowReader:
             self.columns.setdefault(name, []).append(index)
         self.dates = DateContext()
         self.errors: list[Diagnostic] = []
+        # Almost every row reads the same fields from the same columns: one dict for them all.
+        self._shared_columns: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
 
     def cell(self, cells: Sequence[Cell], name: str) -> tuple[Cell | None, str | None]:
         indexes = self.columns.get(name)
@@ -280,7 +287,7 @@ class _RowReader:
                 self.problem(
                     row, letter, cell.value, "the ID column holds a number the export wrote"
                 )
-        return values, columns
+        return values, self._shared_columns.setdefault(tuple(columns.items()), columns)
 
     def _responsibility(
         self, row: int, cells: Sequence[Cell], values: dict[str, Any], columns: dict[str, str]
@@ -364,6 +371,7 @@ def _rows(
         # Without codes or levels, the title's indentation is the outline (none: a flat list).
         hierarchy = _Hierarchy("indent")
     levels = [name for name in (*LEVELS, "title") if name in fields]
+    roll_up = _GroupRollUp(parsed.groups)
     blank_rows: list[int] = []
     seen_codes: dict[str, int] = {}
     for number, cells in sheet.rows():
@@ -419,7 +427,9 @@ def _rows(
             step = _structured(hierarchy, reader, levels, number, cells, values, columns)
             if step is None:
                 continue
-            yield from step[0]
+            for group in step[0]:
+                roll_up.see(group)
+                yield group
             code, parent, title = step[1], step[2], step[3]
         if code in seen_codes:
             reader.problem(
@@ -428,7 +438,10 @@ def _rows(
             continue
         seen_codes[code] = number
         values["title"] = title
-        yield ImportRow(number, code, parent, values, columns)
+        row = ImportRow(number, code, parent, values, columns)
+        roll_up.see(row)
+        yield row
+    roll_up.settle()
     parsed.errors.extend(reader.errors)
 
 
@@ -470,27 +483,86 @@ def _structured(
     return groups, code, parent, title
 
 
-def _roll_up_groups(rows: list[ImportRow]) -> None:
-    """A group made up from level columns takes its children's sides and span."""
-    children: dict[str, list[ImportRow]] = {}
-    for row in rows:
-        if row.parent_code:
-            children.setdefault(row.parent_code, []).append(row)
-    for row in reversed(rows):
-        if not row.is_group:
-            continue
-        kids = children.get(row.code, [])
-        sides = {kid.values.get("responsibility") for kid in kids} - {None}
-        row.values["responsibility"] = sides.pop() if len(sides) == 1 else "joint"
-        starts = [kid.values["planned_start"] for kid in kids if kid.values.get("planned_start")]
-        ends = [kid.values["planned_end"] for kid in kids if kid.values.get("planned_end")]
-        row.values["planned_start"] = min(starts) if starts else None
-        row.values["planned_end"] = max(ends) if ends else None
-        statuses = {kid.values.get("status") for kid in kids}
-        if statuses and statuses <= {"done", "not_applicable"}:
-            row.values["status"] = "done"
-        elif statuses - {None, "not_started"}:
-            row.values["status"] = "in_progress"
+@dataclass
+class _Span:
+    """What a group's children say, gathered as they pass."""
+
+    sides: set[str] = field(default_factory=set)
+    start: date | None = None
+    end: date | None = None
+    statuses: set[str | None] = field(default_factory=set)
+    child_groups: list[str] = field(default_factory=list)
+
+    def add(self, values: dict[str, Any]) -> None:
+        if values.get("responsibility") is not None:
+            self.sides.add(values["responsibility"])
+        start, end = values.get("planned_start"), values.get("planned_end")
+        if start and (self.start is None or start < self.start):
+            self.start = start
+        if end and (self.end is None or end > self.end):
+            self.end = end
+        self.statuses.add(values.get("status"))
+
+
+class _GroupRollUp:
+    """A group made up from level columns takes its children's sides, span and status.
+
+    Groups come before their children, so each group's figures are gathered as the children
+    pass and settled when the sheet ends: only the groups are held, never the rows.
+    """
+
+    def __init__(self, groups: dict[str, ImportRow]) -> None:
+        self.groups = groups
+        self.spans: dict[str, _Span] = {}
+
+    def see(self, row: ImportRow) -> None:
+        if row.is_group:
+            self.groups[row.code] = row
+            self.spans[row.code] = _Span()
+        span = self.spans.get(row.parent_code) if row.parent_code else None
+        if span is None:
+            return
+        if row.is_group:
+            span.child_groups.append(row.code)  # its figures are known only at the end
+        else:
+            span.add(row.values)
+
+    def settle(self) -> None:
+        # Deepest groups last in the sheet: settled first, so their parents can add them.
+        for code in reversed(self.spans):
+            span, values = self.spans[code], self.groups[code].values
+            for child in span.child_groups:
+                span.add(self.groups[child].values)
+            values["responsibility"] = span.sides.pop() if len(span.sides) == 1 else "joint"
+            values["planned_start"], values["planned_end"] = span.start, span.end
+            if span.statuses and span.statuses <= {"done", "not_applicable"}:
+                values["status"] = "done"
+            elif span.statuses - {None, "not_started"}:
+                values["status"] = "in_progress"
+
+
+@contextmanager
+def stream_workbook(
+    data: bytes,
+    filename: str,
+    *,
+    sheet: str | None = None,
+    mapping: dict[str, str] | None = None,
+    header_row: int | None = None,
+    limits: Limits | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[tuple[ParsedSheet, Iterator[ImportRow]]]:
+    """The sheet's layout, and its rows one at a time: no more of the sheet held than a row.
+
+    File-level problems raise on entry. Row-level ones, skipped rows and settled groups are
+    in the ParsedSheet once the rows are exhausted.
+    """
+    source = open_source(data, filename, limits or Limits())
+    try:
+        parsed, chosen, layout = _prepare(source, sheet, mapping, header_row)
+        yield parsed, _rows(chosen, layout, source.epoch, parsed, progress)
+    finally:
+        source.close()
 
 
 def parse_workbook(
@@ -504,42 +576,50 @@ def parse_workbook(
     progress: Callable[[int], None] | None = None,
 ) -> ParsedSheet:
     """Read an upload into typed rows; file-level problems raise, row-level ones are collected."""
-    source = open_source(data, filename, limits or Limits())
-    try:
-        found = inspect_sheets(source)
-        chosen, layout = _choose(source, found, sheet, mapped=bool(mapping))
-        if mapping:
-            top = _top_rows(chosen)
-            row = header_row or (layout.header_rows[-1] if layout else 1)
-            if not 1 <= row <= len(top):
-                raise LayoutNotFound(f"header_row {row} is not among the first {len(top)} rows")
-            try:
-                layout = layout_from_mapping(mapping, row, _values(top[row - 1]))
-            except ValueError as error:
-                raise LayoutNotFound(str(error)) from None
-        if layout is None:
-            raise LayoutNotFound(
-                f"sheet {chosen.name!r} has no WBS header row in its first "
-                f"{HEADER_SEARCH_ROWS} rows; pass a column mapping",
-                candidates=[chosen.name],
-            )
-        if "title" not in layout.fields() and not layout.fields() & set(LEVELS):
-            raise LayoutNotFound("the mapping names no title column (作業項目)")
-        parsed = ParsedSheet(
-            sheet=chosen.name,
-            sheets=[info for info, _ in found],
-            header_rows=list(layout.header_rows),
-            mapping=layout.mapping(),
-            ignored_columns=layout.ignored,
-            fields={name for name in layout.fields() if not name.startswith(MARK_PREFIX)}
-            | (
-                {"responsibility"}
-                if any(n.startswith(MARK_PREFIX) for n in layout.fields())
-                else set()
-            ),
+    with stream_workbook(
+        data,
+        filename,
+        sheet=sheet,
+        mapping=mapping,
+        header_row=header_row,
+        limits=limits,
+        progress=progress,
+    ) as (parsed, rows):
+        parsed.rows = list(rows)
+    return parsed
+
+
+def _prepare(
+    source: Source, sheet: str | None, mapping: dict[str, str] | None, header_row: int | None
+) -> tuple[ParsedSheet, SheetSource, Layout]:
+    found = inspect_sheets(source)
+    chosen, layout = _choose(source, found, sheet, mapped=bool(mapping))
+    if mapping:
+        top = _top_rows(chosen)
+        row = header_row or (layout.header_rows[-1] if layout else 1)
+        if not 1 <= row <= len(top):
+            raise LayoutNotFound(f"header_row {row} is not among the first {len(top)} rows")
+        try:
+            layout = layout_from_mapping(mapping, row, _values(top[row - 1]))
+        except ValueError as error:
+            raise LayoutNotFound(str(error)) from None
+    if layout is None:
+        raise LayoutNotFound(
+            f"sheet {chosen.name!r} has no WBS header row in its first "
+            f"{HEADER_SEARCH_ROWS} rows; pass a column mapping",
+            candidates=[chosen.name],
         )
-        parsed.rows = list(_rows(chosen, layout, source.epoch, parsed, progress))
-        _roll_up_groups(parsed.rows)
-        return parsed
-    finally:
-        source.close()
+    if "title" not in layout.fields() and not layout.fields() & set(LEVELS):
+        raise LayoutNotFound("the mapping names no title column (作業項目)")
+    parsed = ParsedSheet(
+        sheet=chosen.name,
+        sheets=[info for info, _ in found],
+        header_rows=list(layout.header_rows),
+        mapping=layout.mapping(),
+        ignored_columns=layout.ignored,
+        fields={name for name in layout.fields() if not name.startswith(MARK_PREFIX)}
+        | (
+            {"responsibility"} if any(n.startswith(MARK_PREFIX) for n in layout.fields()) else set()
+        ),
+    )
+    return parsed, chosen, layout

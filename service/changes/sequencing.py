@@ -5,6 +5,10 @@ a reader paging by id could pass over an event that commits later with a smaller
 right before a transaction commits, its events take the next positions from a one-row counter.
 Updating that row locks it until the commit, so the next writer takes its positions only after
 this one's are visible: positions appear in order, with no gap a reader could step over.
+
+A long transaction (an import of 100,000 rows) does not hold its events until then: every
+slice of them is written at once without a position, and numbered, in the order written, as
+the transaction commits. Until then no reader can see them: a feed reads positions only.
 """
 
 from __future__ import annotations
@@ -12,13 +16,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event, insert, update
+from sqlalchemy import event, func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.changes.models import ChangeEvent, ChangeField, FeedCounter
-from service.db import in_slices
+from service.db import SLICE, in_slices
 
 _PENDING = "wbs_pending_change_events"
+_UNNUMBERED = "wbs_unnumbered_change_events"
 
 
 @dataclass
@@ -28,36 +33,69 @@ class PendingEvent:
 
 
 def remember(session: Session, pending: PendingEvent) -> None:
-    session.info.setdefault(_PENDING, []).append(pending)
+    queue: list[PendingEvent] = session.info.setdefault(_PENDING, [])
+    queue.append(pending)
+    if len(queue) >= SLICE:
+        _write(session, queue, None)
+        session.info[_UNNUMBERED] = session.info.get(_UNNUMBERED, 0) + len(queue)
+        queue.clear()
 
 
 def _assign_positions(session: Session) -> None:
-    """Write the transaction's events, numbered from the counter, in two bulk inserts."""
+    """Number the transaction's events from the counter; write those still waiting."""
     pending: list[PendingEvent] = session.info.pop(_PENDING, [])
-    if not pending:
+    unnumbered: int = session.info.pop(_UNNUMBERED, 0)
+    total = unnumbered + len(pending)
+    if not total:
         return
     session.flush()
     last = session.execute(
         update(FeedCounter)
         .where(FeedCounter.id == 1)
-        .values(last_seq=FeedCounter.last_seq + len(pending))
+        .values(last_seq=FeedCounter.last_seq + total)
         .returning(FeedCounter.last_seq)
     ).scalar_one_or_none()
     if last is None:
         # The migration creates the row; a database emptied by hand starts the feed again.
-        session.add(FeedCounter(id=1, last_seq=len(pending)))
+        session.add(FeedCounter(id=1, last_seq=total))
         session.flush()
-        last = len(pending)
-    first = last - len(pending) + 1
+        last = total
+    first = last - total + 1
+    if unnumbered:
+        # Only this transaction's own events lack a position: others' are invisible until
+        # they commit, and every commit numbers its own.
+        order = (
+            select(
+                ChangeEvent.id,
+                (func.row_number().over(order_by=ChangeEvent.id) + (first - 1)).label("position"),
+            )
+            .where(ChangeEvent.seq.is_(None))
+            .subquery()
+        )
+        session.execute(
+            update(ChangeEvent)
+            .where(ChangeEvent.id == order.c.id)
+            .values(seq=order.c.position)
+            .execution_options(synchronize_session=False)
+        )
+    _write(session, pending, first + unnumbered)
+
+
+def _write(session: Session, pending: list[PendingEvent], first: int | None) -> None:
+    """Events and their field rows in bulk; positioned from `first`, or not yet."""
     # In slices: an import's tens of thousands of events, their field rows and the driver's
     # parameters all at once were most of the import's peak memory.
     seq = first
     for part in in_slices(pending):
         ids = session.scalars(
             insert(ChangeEvent).returning(ChangeEvent.id, sort_by_parameter_order=True),
-            [{**p.event, "seq": seq + offset} for offset, p in enumerate(part)],
+            [
+                {**p.event, "seq": None if seq is None else seq + offset}
+                for offset, p in enumerate(part)
+            ],
         ).all()
-        seq += len(part)
+        if seq is not None:
+            seq += len(part)
         rows = [
             {"event_id": event_id, "field": name, "old_value": old, "new_value": new}
             for event_id, p in zip(ids, part, strict=True)
@@ -69,6 +107,7 @@ def _assign_positions(session: Session) -> None:
 
 def _forget(session: Session, *_args: Any) -> None:
     session.info.pop(_PENDING, None)
+    session.info.pop(_UNNUMBERED, None)
 
 
 def install(factory: sessionmaker[Session]) -> None:

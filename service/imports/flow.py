@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -12,10 +11,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from importers.sheet import Diagnostic, ParsedSheet, parse_workbook
+from importers.sheet import Diagnostic, ParsedSheet, stream_workbook
 from importers.sources import ImportFileError, Limits
 from service import metrics
-from service.changes.models import ChangeSource
 from service.changes.service import Actor
 from service.errors import (
     NotFound,
@@ -25,21 +23,19 @@ from service.errors import (
     Unprocessable,
     UnsupportedMediaType,
 )
+from service.imports.answer import AnswerList, dumps
 from service.imports.models import ImportRecord
 from service.imports.schemas import (
-    FieldChangeRead,
     IgnoredColumn,
-    ImportConflict,
     ImportCounts,
     ImportPreview,
     ImportRead,
     ImportResult,
     MissingItem,
     PreviewRow,
-    RowChange,
     SheetSummary,
 )
-from service.imports.service import ImportPlan, RowResult, apply_plan, plan_import, record_import
+from service.imports.service import ImportPlan, SheetImport, sha256_of
 from service.projects.models import Project
 
 PREVIEW_ROWS = 20
@@ -68,26 +64,6 @@ def _file_problem(error: ImportFileError) -> ServiceError:
     return kind(error.message, extra={k: v for k, v in error.details.items() if k == "candidates"})
 
 
-def parse(
-    data: bytes,
-    options: ImportOptions,
-    limits: Limits,
-    progress: Callable[[int], None] | None = None,
-) -> ParsedSheet:
-    try:
-        return parse_workbook(
-            data,
-            options.file_name,
-            sheet=options.sheet,
-            mapping=options.mapping,
-            header_row=options.header_row,
-            limits=limits,
-            progress=progress,
-        )
-    except ImportFileError as error:
-        raise _file_problem(error) from None
-
-
 def _sheets(parsed: ParsedSheet) -> list[SheetSummary]:
     return [
         SheetSummary(name=s.name, role=s.role, header_rows=s.header_rows, mapping=s.mapping)
@@ -96,7 +72,19 @@ def _sheets(parsed: ParsedSheet) -> list[SheetSummary]:
 
 
 def preview(data: bytes, options: ImportOptions, limits: Limits) -> ImportPreview:
-    parsed = parse(data, options, limits)
+    try:
+        with stream_workbook(
+            data,
+            options.file_name,
+            sheet=options.sheet,
+            mapping=options.mapping,
+            header_row=options.header_row,
+            limits=limits,
+        ) as (parsed, rows):
+            # Every row is read, for the problems; only the first are kept.
+            parsed.rows = [row for number, row in enumerate(rows) if number < PREVIEW_ROWS]
+    except ImportFileError as error:
+        raise _file_problem(error) from None
     return ImportPreview(
         sheet=parsed.sheet,
         sheets=_sheets(parsed),
@@ -110,7 +98,7 @@ def preview(data: bytes, options: ImportOptions, limits: Limits) -> ImportPrevie
                 parent_code=row.parent_code,
                 values={k: _jsonable(v) for k, v in row.values.items()},
             )
-            for row in parsed.rows[:PREVIEW_ROWS]
+            for row in parsed.rows
         ],
         errors=[_diagnostic(d) for d in parsed.errors],
         skipped=[_diagnostic(d) for d in parsed.skipped],
@@ -121,31 +109,55 @@ def _jsonable(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
 
 
-def _changes(results: list[RowResult]) -> list[RowChange]:
-    """The plan's row results as the answer shows them, emptying the plan's lists as it goes.
+_SPOOLED = ("created", "updated", "unchanged", "conflicts")
 
-    A first import of 100,000 rows answers with 1.5 million field changes: validating each
-    again, and holding the plan's copy beside the answer's, made this the import's peak.
-    The values come from our own parse and diff, so they are constructed, not validated.
-    """
-    answer = []
-    for result in results:
-        changes = [
-            FieldChangeRead.model_construct(field=c.field, old=c.old, new=c.new)
-            for c in result.changes
-        ]
-        result.changes = []
-        answer.append(RowChange.model_construct(row=result.row, code=result.code, changes=changes))
-    return answer
+
+@dataclass
+class ImportOutcome:
+    """An import's answer: the summary in memory, the per-row lists streamed from disk."""
+
+    summary: ImportResult  # its spooled lists are empty: `chunks` fills them in
+    plan: ImportPlan
+
+    @property
+    def counts(self) -> ImportCounts:
+        return self.summary.counts
+
+    def sample(self, name: str) -> list[Any]:
+        """The first entries of a per-row list, for a person reading a terminal."""
+        answer: AnswerList = getattr(self.plan, name)
+        return answer.sample
+
+    def chunks(self) -> Iterator[bytes]:
+        """The answer as JSON, in ImportResult's field order; closes the lists when done."""
+        try:
+            summary = self.summary.model_dump(mode="json")
+            yield b"{"
+            for position, name in enumerate(ImportResult.model_fields):
+                yield (b"," if position else b"") + dumps(name) + b":"
+                if name in _SPOOLED:
+                    yield from getattr(self.plan, name).chunks()
+                else:
+                    yield dumps(summary[name])
+            yield b"}"
+        finally:
+            self.plan.close()
+
+    def result(self) -> ImportResult:
+        """The whole answer as one model: for callers that know the sheet is small."""
+        return ImportResult.model_validate_json(b"".join(self.chunks()))
+
+    def close(self) -> None:
+        self.plan.close()
 
 
 def _counts(parsed: ParsedSheet, plan: ImportPlan) -> ImportCounts:
     return ImportCounts(
-        rows=len(parsed.rows),
+        rows=plan.rows,
         created=len(plan.created),
         updated=len(plan.updated),
         unchanged=len(plan.unchanged),
-        deleted=len(plan.deleted) if plan.deleted else len(plan.prune),
+        deleted=len(plan.deleted),
         missing=len(plan.missing),
         conflicts=len(plan.conflicts),
         skipped=len(parsed.skipped),
@@ -160,18 +172,24 @@ def run_import(
     options: ImportOptions,
     limits: Limits,
     progress: Callable[[int], None] | None = None,
-) -> ImportResult:
+) -> ImportOutcome:
+    """Import an upload into the caller's transaction.
+
+    The rows are written as they are checked, so a sheet whose problem shows late has written
+    its earlier rows: the error raised then means the caller must roll back (the request's
+    session and the command line both do).
+    """
     started = time.perf_counter()
     try:
-        result = _run_import(session, project, actor, data, options, limits, progress)
+        outcome = _run_import(session, project, actor, data, options, limits, progress)
     except ServiceError:
         metrics.IMPORTS.labels("rejected").inc()
         raise
     finally:
         metrics.IMPORT_DURATION.observe(time.perf_counter() - started)
     metrics.IMPORTS.labels("dry_run" if options.dry_run else "applied").inc()
-    metrics.IMPORT_ROWS.inc(result.counts.rows)
-    return result
+    metrics.IMPORT_ROWS.inc(outcome.counts.rows)
+    return outcome
 
 
 def _run_import(
@@ -182,56 +200,53 @@ def _run_import(
     options: ImportOptions,
     limits: Limits,
     progress: Callable[[int], None] | None,
-) -> ImportResult:
-    parsed = parse(data, options, limits, progress)
-    plan = plan_import(session, project, actor, parsed, prune=options.prune)
+) -> ImportOutcome:
+    sha256 = sha256_of(data)
+    try:
+        with stream_workbook(
+            data,
+            options.file_name,
+            sheet=options.sheet,
+            mapping=options.mapping,
+            header_row=options.header_row,
+            limits=limits,
+            progress=progress,
+        ) as (parsed, rows):
+            run = SheetImport(
+                session, project, actor, parsed, prune=options.prune, write=not options.dry_run
+            )
+            run.read(rows)
+    except ImportFileError as error:
+        raise _file_problem(error) from None
+    plan = run.apply(options.file_name, sha256)
     if plan.errors:
+        plan.close()
         count = len(plan.errors)
         raise Unprocessable(
             f"sheet {parsed.sheet!r} has {count} problem{'s' if count > 1 else ''}; "
             "nothing was written",
             extra={"sheet_errors": [_diagnostic(d).model_dump() for d in plan.errors]},
         )
-    record = None
-    if not options.dry_run:
-        record = record_import(session, project, actor, parsed, plan, options.file_name, data)
-        import_actor = Actor(
-            actor.organisation_id,
-            actor.organisation_kind,
-            actor.label,
-            ChangeSource.import_,
-            str(record.id),
-        )
-        apply_plan(session, project, import_actor, plan)
-    return ImportResult(
-        id=record.id if record else None,
+    summary = ImportResult(
+        id=plan.record.id if plan.record else None,
         dry_run=options.dry_run,
         file_name=options.file_name,
-        sha256=hashlib.sha256(data).hexdigest(),
+        sha256=sha256,
         sheet=parsed.sheet,
         sheets=_sheets(parsed),
         header_rows=parsed.header_rows,
         mapping=parsed.mapping,
         ignored_columns=[IgnoredColumn(column=c, header=h) for c, h in parsed.ignored_columns],
         counts=_counts(parsed, plan),
-        created=_changes(plan.created),
-        updated=_changes(plan.updated),
-        unchanged=[r.code for r in plan.unchanged],
+        created=[],
+        updated=[],
+        unchanged=[],
         missing=[MissingItem(code=code, title=title) for code, title in plan.missing],
-        deleted=plan.deleted if plan.deleted else [item.code for item in plan.prune],
-        conflicts=[
-            ImportConflict(
-                row=c.row,
-                code=c.code,
-                field=c.field,
-                current=c.current,
-                sheet=c.sheet,
-                reason=c.reason,
-            )
-            for c in plan.conflicts
-        ],
+        deleted=plan.deleted,
+        conflicts=[],
         skipped=[_diagnostic(d) for d in parsed.skipped],
     )
+    return ImportOutcome(summary, plan)
 
 
 def to_read(record: ImportRecord) -> ImportRead:

@@ -4,6 +4,7 @@ import json
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Path, Request, Response, UploadFile
+from fastapi.responses import StreamingResponse
 
 from service.auth import CurrentCaller, SessionDep, WritingCaller
 from service.changes.service import Actor
@@ -79,6 +80,7 @@ def _options(
 @router.post(
     "",
     status_code=201,
+    response_model=ImportResult,
     responses={
         200: {"model": ImportResult, "description": "A dry run: what would change."},
         **problem_responses(401, 403, 404, 413, 415, 422, 429),
@@ -86,7 +88,6 @@ def _options(
 )
 def create_import(
     request: Request,
-    response: Response,
     project_id: ProjectIdPath,
     file: UploadField,
     session: SessionDep,
@@ -96,7 +97,7 @@ def create_import(
     sheet: SheetField = None,
     mapping: MappingField = None,
     header_row: HeaderRowField = None,
-) -> ImportResult:
+) -> StreamingResponse:
     """Import a WBS workbook or CSV into the project.
 
     Rows are matched to items by the exported ID column, then by code. All or nothing: any
@@ -107,12 +108,13 @@ def create_import(
     project = get_visible_project(session, caller, project_id)
     options = _options(file, sheet, mapping, header_row, dry_run=dry_run, prune=prune)
     settings: Settings = request.app.state.settings
-    result = flow.run_import(
+    outcome = flow.run_import(
         session, project, Actor.of(caller), _upload(request, file), options, settings.import_limits
     )
-    if dry_run:
-        response.status_code = 200
-    return result
+    # Streamed from the import's spooled lists: a 100,000-row answer is never built in memory.
+    return StreamingResponse(
+        outcome.chunks(), status_code=200 if dry_run else 201, media_type="application/json"
+    )
 
 
 @router.post(

@@ -1,38 +1,46 @@
-"""Applying a parsed sheet to a project: match rows to items, diff, respect ownership, write.
+"""Applying a sheet to a project: match rows to items, diff, respect ownership, write.
 
-Nothing is written unless every row is valid (all or nothing). Fields the caller does not own
-come back as conflicts and are not applied; the rest of the sheet still applies.
+Nothing is written unless every row is valid (all or nothing): the writes go into the caller's
+transaction, and an import that finds a problem raises so the caller rolls them back. Fields
+the caller does not own come back as conflicts and are not applied; the rest still applies.
+
+An import streams. The first pass reads the sheet once, putting its rows aside on disk and
+keeping only each row's code, ID and links; the checks that need the whole sheet (matching,
+parents, predecessors, cycles) run on those; the second pass takes the rows back a slice at a
+time, diffs them against their items, writes them and writes their answer. Memory stays flat
+however long the sheet is: holding every stage of 100,000 rows cost more than a gigabyte.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+import pickle
+import tempfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Table, bindparam, delete, insert, or_, select, update
+from sqlalchemy.orm import Session
 
 from importers.sheet import Diagnostic, ImportRow, ParsedSheet
 from importers.values import clean_long_text, clean_text
 from service.auth import may_plan
-from service.changes.models import ChangeKind
+from service.changes.models import ChangeKind, ChangeSource
 from service.changes.service import Actor, diff, record_change
-from service.db import in_slices, utcnow
+from service.db import SLICE, in_slices, utcnow
 from service.errors import Unprocessable
+from service.imports.answer import AnswerList
 from service.imports.models import ImportRecord
 from service.items.codes import derived_parent_code, natural_key
 from service.items.models import Item, Responsibility, Status, item_predecessors
-from service.items.service import (
-    SNAPSHOT_COLUMNS,
-    record_item_change,
-    snapshot,
-    snapshot_values,
-)
+from service.items.service import SNAPSHOT_COLUMNS, snapshot_values
 from service.ownership import refused_fields
 from service.projects.models import Project
+
+# Rows diffed and written together; tests make it small to cross slice boundaries.
+ROWS_PER_SLICE = SLICE
 
 # Fields a sheet can set, in the order events list them.
 SHEET_FIELDS = (
@@ -55,44 +63,99 @@ SHEET_FIELDS = (
     "predecessors",
 )
 _DATE_FIELDS = ("planned_start", "planned_end", "actual_start", "actual_end")
+# A group made up from level columns has its title, and what it rolls up from its children.
+_GROUP_FIELDS = {"title", "responsibility", "planned_start", "planned_end", "status"}
+# The table itself: the writes here are Core statements, not ORM unit-of-work flushes.
+_ITEMS = cast(Table, Item.__table__)
+_SHORT_TEXT = ("title", "assignee")
+_LONG_TEXT = ("description", "deliverable", "notes")
 
 
-@dataclass(frozen=True)
-class FieldChange:
-    field: str
-    old: Any
-    new: Any
+@dataclass(slots=True)
+class SheetRow:
+    """What the whole-sheet checks need of a row; its values wait on disk."""
 
-
-@dataclass
-class RowResult:
     row: int
     code: str
-    changes: list[FieldChange] = field(default_factory=list)
+    sheet_id: int | None
+    parent_code: str | None  # as the sheet's structure or the code itself names it
+    predecessors: list[str] | None  # None: the sheet has no predecessors column
+    columns: dict[str, str]
+
+    @classmethod
+    def of(cls, row: ImportRow) -> SheetRow:
+        sheet_id = row.values.get("id")
+        return cls(
+            row.row,
+            row.code,
+            sheet_id if isinstance(sheet_id, int) else None,
+            row.parent_code or derived_parent_code(row.code),
+            row.values.get("predecessors"),
+            row.columns,
+        )
 
 
-@dataclass(frozen=True)
-class Conflict:
-    row: int
+@dataclass(slots=True)
+class KnownItem:
+    """What the whole-sheet checks need of an item already in the project."""
+
+    id: int
     code: str
-    field: str
-    current: Any
-    sheet: Any
-    reason: str
+    sort_key: str
+    title: str
+    responsibility: Responsibility
+    parent_id: int | None
 
 
 @dataclass
 class ImportPlan:
-    created: list[RowResult] = field(default_factory=list)
-    updated: list[RowResult] = field(default_factory=list)
-    unchanged: list[RowResult] = field(default_factory=list)
-    conflicts: list[Conflict] = field(default_factory=list)
+    """What the import did, or would do: the answer's lists, and what stops it."""
+
+    created: AnswerList = field(default_factory=AnswerList)
+    updated: AnswerList = field(default_factory=AnswerList)
+    unchanged: AnswerList = field(default_factory=AnswerList)
+    conflicts: AnswerList = field(default_factory=AnswerList)
     missing: list[tuple[str, str]] = field(default_factory=list)  # (code, title)
     deleted: list[str] = field(default_factory=list)
     errors: list[Diagnostic] = field(default_factory=list)
-    # What to write: (row, item or None for a new one, desired values)
-    writes: list[tuple[ImportRow, Item | None, dict[str, Any]]] = field(default_factory=list)
-    prune: list[Item] = field(default_factory=list)
+    rows: int = 0
+    record: ImportRecord | None = None
+
+    def close(self) -> None:
+        for answer in (self.created, self.updated, self.unchanged, self.conflicts):
+            answer.close()
+
+
+class _RowSpool:
+    """The sheet's rows on disk, from the pass that reads them to the pass that applies them."""
+
+    def __init__(self) -> None:
+        self._file = tempfile.TemporaryFile()
+        self._waiting: list[ImportRow] = []
+
+    def add(self, row: ImportRow) -> None:
+        self._waiting.append(row)
+        if len(self._waiting) >= ROWS_PER_SLICE:
+            self._put_aside()
+
+    def _put_aside(self) -> None:
+        if self._waiting:
+            pickle.dump(self._waiting, self._file, protocol=pickle.HIGHEST_PROTOCOL)
+            self._waiting = []
+
+    def slices(self, groups: dict[str, ImportRow]) -> Iterator[list[ImportRow]]:
+        """The rows in sheet order; groups as settled at the end of the sheet."""
+        self._put_aside()
+        self._file.seek(0)
+        while True:
+            try:
+                rows: list[ImportRow] = pickle.load(self._file)
+            except EOFError:
+                return
+            yield [groups[row.code] if row.is_group else row for row in rows]
+
+    def close(self) -> None:
+        self._file.close()
 
 
 def _json(value: Any) -> Any:
@@ -102,177 +165,13 @@ def _json(value: Any) -> Any:
 def _desired(row: ImportRow, fields: set[str], parent_code: str | None) -> dict[str, Any]:
     """The item as the sheet wants it, in the JSON form `snapshot` uses, for the sheet's fields."""
     wanted: dict[str, Any] = {"code": row.code, "parent_code": parent_code}
-    present = {"title"} if row.is_group else fields | {"title"}
+    present = _GROUP_FIELDS if row.is_group else fields | {"title"}
     for name in SHEET_FIELDS:
         base = name.removesuffix("_text")
         if name in present or (name.endswith("_text") and base in present):
             if name in row.values:
                 wanted[name] = _json(row.values[name])
     return wanted
-
-
-def _match_rows(rows: list[ImportRow], existing: list[Item]) -> list[tuple[ImportRow, Item | None]]:
-    """Pair rows with items: by the exported ID first, then by code among the unclaimed.
-
-    A user who inserts a row in an exported sheet and renumbers the codes below it moves those
-    items (their IDs travel with them); the inserted row has no ID and becomes a new item.
-    """
-    by_id = {item.id: item for item in existing}
-    claimed: dict[int, ImportRow] = {}
-    paired: dict[int, Item | None] = {}
-    for index, row in enumerate(rows):
-        item_id = row.values.get("id")
-        if isinstance(item_id, int) and item_id in by_id and item_id not in claimed:
-            claimed[item_id] = row
-            paired[index] = by_id[item_id]
-    free = [known for known in existing if known.id not in claimed]
-    by_code = {known.code: known for known in free}
-    by_key: dict[str, list[Item]] = {}
-    for known in free:
-        by_key.setdefault(known.sort_key, []).append(known)
-    for index, row in enumerate(rows):
-        if index in paired:
-            continue
-        found = by_code.get(row.code)
-        if found is None:
-            alike = by_key.get(natural_key(row.code), [])
-            found = alike[0] if len(alike) == 1 else None
-        if found is not None and found.id not in claimed:
-            claimed[found.id] = row
-            paired[index] = found
-        else:
-            paired[index] = None
-    return [(row, paired[index]) for index, row in enumerate(rows)]
-
-
-def plan_import(
-    session: Session, project: Project, actor: Actor, parsed: ParsedSheet, *, prune: bool
-) -> ImportPlan:
-    plan = ImportPlan(errors=list(parsed.errors))
-    existing = list(
-        session.scalars(
-            select(Item)
-            .where(Item.project_id == project.id)
-            .order_by(Item.sort_key, Item.id)
-            .options(selectinload(Item.parent), selectinload(Item.predecessors))
-        )
-    )
-    rows_and_items = _match_rows(parsed.rows, existing)
-    matched = {item.id for _, item in rows_and_items if item is not None}
-    final_codes: dict[str, ImportRow | Item] = {row.code: row for row, _ in rows_and_items}
-    unmatched = [known for known in existing if known.id not in matched]
-    for known in unmatched:
-        if prune:
-            plan.prune.append(known)
-            continue
-        plan.missing.append((known.code, known.title))
-        clash = final_codes.get(known.code)
-        if isinstance(clash, ImportRow):
-            _error(
-                plan,
-                parsed,
-                clash,
-                "code",
-                clash.code,
-                f"code {clash.code} belongs to another item (id {known.id}) "
-                "that the sheet does not list",
-            )
-        final_codes.setdefault(known.code, known)
-
-    for row, matched_item in rows_and_items:
-        parent_code = row.parent_code or derived_parent_code(row.code)
-        if parent_code is not None and parent_code not in final_codes:
-            alike = [c for c in final_codes if natural_key(c) == natural_key(parent_code)]
-            if len(alike) == 1:
-                parent_code = alike[0]
-            else:
-                _error(
-                    plan,
-                    parsed,
-                    row,
-                    "code",
-                    row.code,
-                    f"its parent {parent_code} is neither in the sheet nor in the project",
-                )
-                continue
-        for predecessor in row.values.get("predecessors", []):
-            if predecessor not in final_codes and not any(
-                _same_code(predecessor, code) for code in final_codes
-            ):
-                _error(
-                    plan,
-                    parsed,
-                    row,
-                    "predecessors",
-                    predecessor,
-                    f"predecessor {predecessor} is neither in the sheet nor in the project",
-                )
-            elif predecessor == row.code:
-                _error(
-                    plan, parsed, row, "predecessors", predecessor, "an item cannot precede itself"
-                )
-        wanted = _desired(row, parsed.fields, parent_code)
-        if matched_item is None:
-            _plan_create(plan, parsed, project, actor, row, wanted)
-        else:
-            _plan_update(plan, actor, row, matched_item, wanted)
-    _check_predecessor_cycles(plan, parsed, rows_and_items, unmatched if not prune else [])
-    if prune and plan.prune and not may_plan(actor, project):
-        plan.errors.append(
-            Diagnostic(
-                parsed.sheet, 0, None, None, "only the project's vendor or the PMO may prune items"
-            )
-        )
-    return plan
-
-
-def _error(
-    plan: ImportPlan, parsed: ParsedSheet, row: ImportRow, name: str, value: Any, message: str
-) -> None:
-    columns = parsed.mapping.get(name) or []
-    column = row.columns.get(name) or (columns[0] if columns else None)
-    plan.errors.append(
-        Diagnostic(parsed.sheet, row.row, column, None if value is None else str(value), message)
-    )
-
-
-def _plan_create(
-    plan: ImportPlan,
-    parsed: ParsedSheet,
-    project: Project,
-    actor: Actor,
-    row: ImportRow,
-    wanted: dict[str, Any],
-) -> None:
-    if not may_plan(actor, project):
-        plan.conflicts.append(
-            Conflict(
-                row.row,
-                row.code,
-                "code",
-                None,
-                row.code,
-                "new items are added by the project's vendor or the PMO",
-            )
-        )
-        return
-    if not wanted.get("responsibility"):
-        _error(
-            plan, parsed, row, "responsibility", None, "a new item needs its responsibility (担当)"
-        )
-        return
-    plan.created.append(
-        RowResult(
-            row.row,
-            row.code,
-            [FieldChange(k, None, v) for k, v in wanted.items() if v not in (None, [])],
-        )
-    )
-    plan.writes.append((row, None, wanted))
-
-
-_SHORT_TEXT = ("title", "assignee")
-_LONG_TEXT = ("description", "deliverable", "notes")
 
 
 def _same_code(a: str | None, b: str | None) -> bool:
@@ -302,287 +201,6 @@ def _settle(wanted: dict[str, Any], current: dict[str, Any]) -> None:
             wanted[text_name] = current.get(text_name)
 
 
-def _plan_update(
-    plan: ImportPlan, actor: Actor, row: ImportRow, item: Item, wanted: dict[str, Any]
-) -> None:
-    current = snapshot(item)
-    _settle(wanted, current)
-    changes = diff({k: current.get(k) for k in wanted}, wanted)
-    refused = set(refused_fields(actor.organisation_kind, item.responsibility, changes))
-    for name in sorted(refused):
-        old, new = changes.pop(name)
-        plan.conflicts.append(
-            Conflict(
-                row.row,
-                row.code,
-                name,
-                old,
-                new,
-                f"{actor.organisation_kind.value} does not own {name} "
-                f"of this {item.responsibility.value} item",
-            )
-        )
-    result = RowResult(
-        row.row, row.code, [FieldChange(k, old, new) for k, (old, new) in changes.items()]
-    )
-    if changes:
-        plan.updated.append(result)
-        plan.writes.append(
-            (row, item, {k: new for k, (_, new) in changes.items()} | {"code": row.code})
-        )
-    else:
-        plan.unchanged.append(result)
-
-
-def _check_predecessor_cycles(
-    plan: ImportPlan,
-    parsed: ParsedSheet,
-    rows_and_items: list[tuple[ImportRow, Item | None]],
-    kept: Iterable[Item],
-) -> None:
-    edges: dict[str, list[str]] = {item.code: [p.code for p in item.predecessors] for item in kept}
-    for row, item in rows_and_items:
-        if "predecessors" in row.values:
-            edges[row.code] = list(row.values["predecessors"])
-        elif item is not None:
-            edges[row.code] = [p.code for p in item.predecessors]
-    state: dict[str, int] = {}
-    for start in edges:
-        stack = [(start, iter(edges.get(start, ())))]
-        state[start] = state.get(start, 0) or 1
-        if state[start] == 2:
-            continue
-        while stack:
-            node, children = stack[-1]
-            child = next(children, None)
-            if child is None:
-                state[node] = 2
-                stack.pop()
-            elif state.get(child) == 1:
-                culprit = next((r for r, _ in rows_and_items if r.code == node), None)
-                if culprit is not None:
-                    _error(
-                        plan,
-                        parsed,
-                        culprit,
-                        "predecessors",
-                        child,
-                        f"predecessors form a cycle through {child}",
-                    )
-                return
-            elif state.get(child) is None:
-                state[child] = 1
-                stack.append((child, iter(edges.get(child, ()))))
-
-
-def record_import(
-    session: Session,
-    project: Project,
-    actor: Actor,
-    parsed: ParsedSheet,
-    plan: ImportPlan,
-    file_name: str,
-    data: bytes,
-) -> ImportRecord:
-    record = ImportRecord(
-        project_id=project.id,
-        file_name=file_name[:255],
-        sha256=hashlib.sha256(data).hexdigest(),
-        sheet=parsed.sheet,
-        actor_organisation_id=actor.organisation_id,
-        actor_label=actor.label,
-        rows=len(parsed.rows),
-        created=len(plan.created),
-        updated=len(plan.updated),
-        unchanged=len(plan.unchanged),
-        deleted=len(plan.prune),
-        missing=len(plan.missing),
-        conflicts=len(plan.conflicts),
-        skipped=len(parsed.skipped),
-    )
-    session.add(record)
-    session.flush()
-    return record
-
-
-def apply_plan(session: Session, project: Project, actor: Actor, plan: ImportPlan) -> None:
-    """Write the plan; the caller's transaction makes it all or nothing.
-
-    New items go in as bulk inserts, a level of the hierarchy at a time (parents first, for
-    their ids): building and flushing an ORM object per row cost most of a first import's time
-    and memory. Updated items are few per import and go through the ORM.
-    """
-    now = utcnow()
-    before = {id(old): snapshot(old) for _, old, _ in plan.writes if old is not None}
-    # Renumbering (2→3, 3→4) would collide with the unique code mid-way: park the codes first.
-    renamed = [
-        (old, wanted["code"])
-        for _, old, wanted in plan.writes
-        if old is not None and old.code != wanted["code"]
-    ]
-    for moving, _ in renamed:
-        moving.code = f"~{moving.id}"
-    if renamed:
-        session.flush()
-    items = {
-        known.code: known
-        for known in session.scalars(select(Item).where(Item.project_id == project.id))
-    }
-    updates: list[tuple[Item, dict[str, Any]]] = []
-    for row, old, wanted in plan.writes:
-        if old is not None:
-            old.updated_at = now
-            items[row.code] = old
-            updates.append((old, wanted))
-    for moving, code in renamed:
-        moving.code, moving.sort_key = code, natural_key(code)
-    codes = _Codes({code: item.id for code, item in items.items()})
-    created = _insert_new_items(
-        session, project, [(row, wanted) for row, old, wanted in plan.writes if old is None], codes
-    )
-
-    def resolve(code: str) -> Item:
-        final = codes.final(code)
-        if final not in items:  # an item this import created: load it to link to it
-            found = session.get(Item, codes.ids[final])
-            assert found is not None
-            items[final] = found
-        return items[final]
-
-    for target, wanted in updates:
-        for name, value in wanted.items():
-            _set(target, name, value, resolve)
-    plan.deleted = _prune(session, project, actor, plan)
-    session.flush()
-    for row, previous, _wanted in plan.writes:
-        if previous is None:
-            item_id, values = created[row.code]
-            record_change(
-                session,
-                actor,
-                project_id=project.id,
-                item_id=item_id,
-                item_code=row.code,
-                kind=ChangeKind.created,
-                changes=diff({}, values),
-            )
-        else:
-            record_item_change(
-                session,
-                actor,
-                previous,
-                ChangeKind.updated,
-                diff(before[id(previous)], snapshot(previous)),
-            )
-
-
-class _Codes:
-    """The project's codes after the import, each with its item's id once it has one."""
-
-    def __init__(self, ids: dict[str, int]) -> None:
-        self.ids = ids
-        self._by_key: dict[str, str] = {}
-        for code in ids:
-            self._by_key.setdefault(natural_key(code), code)
-
-    def add(self, code: str) -> None:
-        self._by_key.setdefault(natural_key(code), code)
-
-    def final(self, code: str) -> str:
-        """The code as stored, for the same code in another notation (１－２ for 1-2)."""
-        if code in self.ids:
-            return code
-        return self._by_key.get(natural_key(code), code)
-
-
-def _insert_new_items(
-    session: Session,
-    project: Project,
-    creates: list[tuple[ImportRow, dict[str, Any]]],
-    codes: _Codes,
-) -> dict[str, tuple[int, dict[str, Any]]]:
-    """Insert the new items; for each code, its id and its snapshot for the change event."""
-    if not creates:
-        return {}
-    now = utcnow()
-    new_codes = {row.code for row, _ in creates}
-    for code in new_codes:
-        codes.add(code)
-    parents = {
-        row.code: codes.final(wanted["parent_code"]) if wanted.get("parent_code") else None
-        for row, wanted in creates
-    }
-    levels = _levels(parents, new_codes)
-    columns: dict[str, dict[str, Any]] = {}
-    for row, wanted in creates:
-        values: dict[str, Any] = {"status": Status.not_started, "progress": 0}
-        for name, value in wanted.items():
-            if name not in ("code", "parent_code", "predecessors"):
-                values[name] = _column_value(name, value)
-        columns[row.code] = values
-    by_level = [
-        [row.code for row, _ in creates if levels[row.code] == level]
-        for level in range(max(levels.values()) + 1)
-    ]
-    # A level at a time, parents first; in slices, so no import holds every row's parameters.
-    for batch in (part for level in by_level for part in in_slices(level)):
-        rows = [
-            {
-                **dict.fromkeys(SNAPSHOT_COLUMNS),
-                **columns[code],
-                "project_id": project.id,
-                "code": code,
-                "sort_key": natural_key(code),
-                "parent_id": codes.ids[parent] if (parent := parents[code]) else None,
-                "version": 1,
-                "created_at": now,
-                "updated_at": now,
-            }
-            for code in batch
-        ]
-        ids = session.scalars(
-            insert(Item).returning(Item.id, sort_by_parameter_order=True), rows
-        ).all()
-        codes.ids.update(zip(batch, ids, strict=True))
-    predecessors = {
-        row.code: [codes.final(code) for code in wanted.get("predecessors") or []]
-        for row, wanted in creates
-    }
-    links = [
-        {"item_id": codes.ids[code], "predecessor_id": codes.ids[predecessor]}
-        for code, named in predecessors.items()
-        for predecessor in dict.fromkeys(named)
-    ]
-    if links:
-        session.execute(insert(item_predecessors), links)
-    return {
-        code: (
-            codes.ids[code],
-            snapshot_values(code, parents[code], columns[code], predecessors[code]),
-        )
-        for code in new_codes
-    }
-
-
-def _levels(parents: dict[str, str | None], new_codes: set[str]) -> dict[str, int]:
-    """How many new ancestors each new item has: the order its level is inserted in."""
-    levels: dict[str, int] = {}
-    for start in parents:
-        path: list[str] = []
-        code: str | None = start
-        while code is not None and code in new_codes and code not in levels:
-            if code in path:
-                cycle = " → ".join([*path[path.index(code) :], code])
-                raise Unprocessable(f"parent codes form a cycle: {cycle}")
-            path.append(code)
-            code = parents[code]
-        depth = levels[code] + 1 if code is not None and code in levels else 0
-        for code_on_path in reversed(path):
-            levels[code_on_path] = depth
-            depth += 1
-    return levels
-
-
 def _column_value(name: str, value: Any) -> Any:
     """A sheet's value (in its JSON form) as the column stores it."""
     if name in _DATE_FIELDS:
@@ -594,25 +212,652 @@ def _column_value(name: str, value: Any) -> Any:
     return value
 
 
-def _set(item: Item, name: str, value: Any, resolve: Callable[[str], Item]) -> None:
-    if name == "code":
-        return
-    if name == "parent_code":
-        item.parent = resolve(value) if value is not None else None
-    elif name == "predecessors":
-        item.predecessors = [resolve(code) for code in value]
-    else:
-        setattr(item, name, _column_value(name, value))
+def _levels(parents: dict[str, str | None], new_codes: set[str]) -> dict[str, int]:
+    """How many new ancestors each new item has: the order its level is inserted in."""
+    levels: dict[str, int] = {}
+    for start in parents:
+        path: list[str] = []
+        code: str | None = start
+        while code is not None and code in new_codes and code not in levels:
+            path.append(code)
+            code = parents[code]
+        depth = levels[code] + 1 if code is not None and code in levels else 0
+        for code_on_path in reversed(path):
+            levels[code_on_path] = depth
+            depth += 1
+    return levels
 
 
-def _prune(session: Session, project: Project, actor: Actor, plan: ImportPlan) -> list[str]:
-    """Delete the items the sheet no longer lists, deepest first so parents go last."""
-    order = sorted(plan.prune, key=lambda doomed: -len(doomed.sort_key.split(" ")))
-    for doomed in order:
-        record_item_change(session, actor, doomed, ChangeKind.deleted, diff(snapshot(doomed), {}))
-        doomed.predecessors = []
-    session.flush()
-    for doomed in order:
-        session.delete(doomed)
-        session.flush()
-    return [doomed.code for doomed in order]
+def _parent_cycle(parents: dict[str, str | None]) -> list[str] | None:
+    """A chain of codes that leads back to itself, if the parents form one."""
+    done: set[str] = set()
+    for start in parents:
+        path: list[str] = []
+        on_path: set[str] = set()
+        code: str | None = start
+        while code is not None and code not in done:
+            if code in on_path:
+                return [*path[path.index(code) :], code]
+            path.append(code)
+            on_path.add(code)
+            code = parents.get(code)
+        done.update(path)
+    return None
+
+
+def _predecessor_cycle(edges: dict[str, list[str]]) -> tuple[str, str] | None:
+    """(an item, the predecessor that closes a cycle through it), if the links form one."""
+    state: dict[str, int] = {}  # 1: on the walk, 2: finished
+    for start in edges:
+        if state.get(start):
+            continue
+        state[start] = 1
+        stack = [(start, iter(edges.get(start, ())))]
+        while stack:
+            node, children = stack[-1]
+            child = next(children, None)
+            if child is None:
+                state[node] = 2
+                stack.pop()
+            elif state.get(child) == 1:
+                return node, child
+            elif state.get(child) is None:
+                state[child] = 1
+                stack.append((child, iter(edges.get(child, ()))))
+    return None
+
+
+class SheetImport:
+    """One sheet applied to one project, in two passes over its rows (see the module's doc)."""
+
+    def __init__(
+        self,
+        session: Session,
+        project: Project,
+        actor: Actor,
+        parsed: ParsedSheet,
+        *,
+        prune: bool,
+        write: bool,
+    ) -> None:
+        self.session = session
+        self.project = project
+        self.actor = actor
+        self.parsed = parsed
+        self.prune = prune
+        self.write = write
+        self.plan = ImportPlan()
+        self.rows: list[SheetRow] = []
+        self._spool = _RowSpool()
+        # Filled by the checks:
+        self.known: dict[int, KnownItem] = {}
+        self.links: dict[int, list[int]] = {}  # item id → its predecessors' ids
+        self.matched: list[KnownItem | None] = []
+        self.parents: list[str | None] = []  # each row's parent, as the project will know it
+        self.failed: set[int] = set()  # rows that cannot be applied at all
+        self.doomed: list[KnownItem] = []
+        self.renotated: dict[str, str] = {}  # a row's code → its item's code, same but for notation
+        # Filled while writing:
+        self.writer = actor
+        self.ids: dict[str, int] = {}  # code → item id, for every item the project keeps
+        self.orphans: list[tuple[str, str]] = []  # (item, parent) where the parent comes later
+        self.later_links: list[tuple[str, str]] = []  # (item, predecessor), likewise
+
+    def read(self, rows: Iterable[ImportRow]) -> None:
+        """The first pass: rows aside on disk, what the checks need in memory."""
+        try:
+            for row in rows:
+                self.rows.append(SheetRow.of(row))
+                self._spool.add(row)
+        except BaseException:
+            self._spool.close()
+            self.plan.close()
+            raise
+        self.plan.rows = len(self.rows)
+        self.plan.errors.extend(self.parsed.errors)
+
+    def apply(self, file_name: str, sha256: str) -> ImportPlan:
+        """The checks, then the second pass; writes unless a dry run or a problem stops them."""
+        try:
+            self._load_known()
+            self._match()
+            self._check()
+            if self._writing():
+                self._start(file_name, sha256)
+            start = 0
+            for rows in self._spool.slices(self.parsed.groups):
+                self._apply_slice(start, rows)
+                start += len(rows)
+            if self._writing():
+                self._finish()
+        except BaseException:
+            self.plan.close()
+            raise
+        finally:
+            self._spool.close()
+        return self.plan
+
+    def _writing(self) -> bool:
+        return self.write and not self.plan.errors
+
+    def _error(self, row: SheetRow, name: str, value: Any, message: str) -> None:
+        columns = self.parsed.mapping.get(name) or []
+        column = row.columns.get(name) or (columns[0] if columns else None)
+        self.plan.errors.append(
+            Diagnostic(
+                self.parsed.sheet, row.row, column, None if value is None else str(value), message
+            )
+        )
+
+    # The checks that need the whole sheet
+
+    def _load_known(self) -> None:
+        items = self.session.execute(
+            select(
+                _ITEMS.c.id,
+                _ITEMS.c.code,
+                _ITEMS.c.sort_key,
+                _ITEMS.c.title,
+                _ITEMS.c.responsibility,
+                _ITEMS.c.parent_id,
+            )
+            .where(_ITEMS.c.project_id == self.project.id)
+            .order_by(_ITEMS.c.sort_key, _ITEMS.c.id)
+        )
+        self.known = {item.id: KnownItem(*item) for item in items}
+        links = self.session.execute(
+            select(item_predecessors.c.item_id, item_predecessors.c.predecessor_id)
+            .join(_ITEMS, _ITEMS.c.id == item_predecessors.c.item_id)
+            .where(_ITEMS.c.project_id == self.project.id)
+        )
+        for item_id, predecessor_id in links:
+            self.links.setdefault(item_id, []).append(predecessor_id)
+
+    def _match(self) -> None:
+        """Pair rows with items: by the exported ID first, then by code among the unclaimed.
+
+        A user who inserts a row in an exported sheet and renumbers the codes below it moves
+        those items (their IDs travel with them); the inserted row has no ID and becomes new.
+        """
+        claimed: set[int] = set()
+        matched: list[KnownItem | None] = [None] * len(self.rows)
+        for index, row in enumerate(self.rows):
+            known = self.known.get(row.sheet_id) if row.sheet_id is not None else None
+            if known is not None and known.id not in claimed:
+                claimed.add(known.id)
+                matched[index] = known
+        free = [known for known in self.known.values() if known.id not in claimed]
+        by_code = {known.code: known for known in free}
+        by_key: dict[str, list[KnownItem]] = {}
+        for known in free:
+            by_key.setdefault(known.sort_key, []).append(known)
+        for index, row in enumerate(self.rows):
+            if matched[index] is not None:
+                continue
+            found = by_code.get(row.code)
+            if found is None:
+                alike = by_key.get(natural_key(row.code), [])
+                found = alike[0] if len(alike) == 1 else None
+            if found is not None and found.id not in claimed:
+                claimed.add(found.id)
+                matched[index] = found
+        self.matched = matched
+
+    def _check(self) -> None:
+        plan = self.plan
+        index_of: dict[str, int | KnownItem] = {row.code: i for i, row in enumerate(self.rows)}
+        for row, known in zip(self.rows, self.matched, strict=True):
+            if known is not None and row.code != known.code and _same_code(row.code, known.code):
+                self.renotated[row.code] = known.code
+        matched_ids = {known.id for known in self.matched if known is not None}
+        kept: list[KnownItem] = []
+        for known in self.known.values():
+            if known.id in matched_ids:
+                continue
+            if self.prune:
+                self.doomed.append(known)
+                continue
+            kept.append(known)
+            plan.missing.append((known.code, known.title))
+            clash = index_of.get(known.code)
+            if isinstance(clash, int):
+                self._error(
+                    self.rows[clash],
+                    "code",
+                    known.code,
+                    f"code {known.code} belongs to another item (id {known.id}) "
+                    "that the sheet does not list",
+                )
+            index_of.setdefault(known.code, known)
+        plan.deleted = [known.code for known in self.doomed]
+        alike: dict[str, list[str]] = {}
+        for code in index_of:
+            alike.setdefault(natural_key(code), []).append(code)
+        self.parents = [None] * len(self.rows)
+        for index, row in enumerate(self.rows):
+            parent = row.parent_code
+            if parent is not None and parent not in index_of:
+                same = alike.get(natural_key(parent), [])
+                if len(same) != 1:
+                    self._error(
+                        row,
+                        "code",
+                        row.code,
+                        f"its parent {parent} is neither in the sheet nor in the project",
+                    )
+                    self.failed.add(index)
+                    continue
+                parent = same[0]
+            self.parents[index] = self._stored(parent)
+            if row.predecessors is not None:
+                row.predecessors = self._known_predecessors(row, index_of, alike)
+        self._check_cycles(kept)
+        if self.doomed and not may_plan(self.actor, self.project):
+            plan.errors.append(
+                Diagnostic(
+                    self.parsed.sheet,
+                    0,
+                    None,
+                    None,
+                    "only the project's vendor or the PMO may prune items",
+                )
+            )
+
+    def _stored(self, code: str | None) -> str | None:
+        """The code as the project stores it (１－２ in a sheet is the item 1-2)."""
+        return self.renotated.get(code, code) if code is not None else None
+
+    def _known_predecessors(
+        self, row: SheetRow, index_of: dict[str, int | KnownItem], alike: dict[str, list[str]]
+    ) -> list[str]:
+        found = []
+        for predecessor in row.predecessors or []:
+            code = (
+                predecessor
+                if predecessor in index_of
+                else next(iter(alike.get(natural_key(predecessor), [])), None)
+            )
+            if code is None:
+                self._error(
+                    row,
+                    "predecessors",
+                    predecessor,
+                    f"predecessor {predecessor} is neither in the sheet nor in the project",
+                )
+            elif predecessor == row.code:
+                self._error(row, "predecessors", predecessor, "an item cannot precede itself")
+            else:
+                found.append(self.renotated.get(code, code))
+        return found
+
+    def _check_cycles(self, kept: list[KnownItem]) -> None:
+        final_code = {known.id: known.code for known in kept}
+        for row, known in zip(self.rows, self.matched, strict=True):
+            if known is not None:
+                final_code[known.id] = self.renotated.get(row.code, row.code)
+
+        def codes_of(ids: Iterable[int]) -> list[str]:
+            return [final_code[i] for i in ids if i in final_code]
+
+        parents: dict[str, str | None] = {
+            known.code: final_code.get(known.parent_id) if known.parent_id else None
+            for known in kept
+        }
+        edges = {known.code: codes_of(self.links.get(known.id, ())) for known in kept}
+        for index, (row, known) in enumerate(zip(self.rows, self.matched, strict=True)):
+            code = self.renotated.get(row.code, row.code)
+            if index not in self.failed:
+                parents[code] = self.parents[index]
+            if row.predecessors is not None:
+                edges[code] = row.predecessors
+            elif known is not None:
+                edges[code] = codes_of(self.links.get(known.id, ()))
+        cycle = _parent_cycle(parents)
+        if cycle is not None:
+            raise Unprocessable(f"parent codes form a cycle: {' → '.join(cycle)}")
+        closing = _predecessor_cycle(edges)
+        if closing is not None:
+            node, child = closing
+            culprit = next(
+                (row for row in self.rows if self.renotated.get(row.code, row.code) == node), None
+            )
+            if culprit is not None:
+                self._error(
+                    culprit, "predecessors", child, f"predecessors form a cycle through {child}"
+                )
+
+    # The second pass
+
+    def _start(self, file_name: str, sha256: str) -> None:
+        record = ImportRecord(
+            project_id=self.project.id,
+            file_name=file_name[:255],
+            sha256=sha256,
+            sheet=self.parsed.sheet,
+            actor_organisation_id=self.actor.organisation_id,
+            actor_label=self.actor.label,
+        )
+        self.session.add(record)
+        self.session.flush()
+        self.plan.record = record
+        self.writer = Actor(
+            self.actor.organisation_id,
+            self.actor.organisation_kind,
+            self.actor.label,
+            ChangeSource.import_,
+            str(record.id),
+        )
+        doomed = {known.id for known in self.doomed}
+        self.ids = {known.code: known.id for known in self.known.values() if known.id not in doomed}
+        moving = []
+        for row, known in zip(self.rows, self.matched, strict=True):
+            if known is None:
+                continue
+            self.ids[self.renotated.get(row.code, row.code)] = known.id
+            if not _same_code(row.code, known.code) and not refused_fields(
+                self.actor.organisation_kind, known.responsibility, ["code"]
+            ):
+                moving.append(known.id)
+        # Renumbering (2→3, 3→4) would collide with the unique code mid-way: park the codes
+        # of every item that moves until its own row gives it its new one.
+        if moving:
+            self.session.execute(
+                update(_ITEMS)
+                .where(_ITEMS.c.id == bindparam("moving_id"))
+                .values(code="~" + bindparam("parked")),
+                [{"moving_id": item_id, "parked": str(item_id)} for item_id in moving],
+            )
+
+    def _snapshot(self, known: KnownItem, columns: Any) -> dict[str, Any]:
+        """The item's snapshot from its columns, with codes as they were before the import."""
+        parent = self.known.get(known.parent_id) if known.parent_id else None
+        predecessors = sorted(
+            (self.known[i] for i in self.links.get(known.id, ()) if i in self.known),
+            key=lambda predecessor: predecessor.sort_key,
+        )
+        return snapshot_values(
+            known.code,
+            parent.code if parent else None,
+            columns,
+            [predecessor.code for predecessor in predecessors],
+        )
+
+    def _columns(self, ids: list[int]) -> dict[int, Any]:
+        if not ids:
+            return {}
+        found = self.session.execute(
+            select(_ITEMS.c.id, *(_ITEMS.c[name] for name in SNAPSHOT_COLUMNS)).where(
+                _ITEMS.c.id.in_(ids)
+            )
+        ).mappings()
+        return {columns["id"]: columns for columns in found}
+
+    def _apply_slice(self, start: int, rows: list[ImportRow]) -> None:
+        matched = self.matched[start : start + len(rows)]
+        columns = self._columns([known.id for known in matched if known is not None])
+        creates: list[tuple[ImportRow, dict[str, Any]]] = []
+        updates: list[tuple[KnownItem, dict[str, tuple[Any, Any]]]] = []
+        for index, (row, known) in enumerate(zip(rows, matched, strict=True), start):
+            if index in self.failed:
+                continue
+            wanted = _desired(row, self.parsed.fields, self.parents[index])
+            if "predecessors" in wanted:
+                wanted["predecessors"] = list(self.rows[index].predecessors or [])
+            if known is None:
+                if self._plan_create(row, self.rows[index], wanted):
+                    creates.append((row, wanted))
+            else:
+                changes = self._plan_update(row, known, columns[known.id], wanted)
+                if changes:
+                    updates.append((known, changes))
+        if self._writing():
+            self._insert(creates)
+            self._update(updates)
+
+    def _conflict(self, row: ImportRow, name: str, current: Any, sheet: Any, reason: str) -> None:
+        self.plan.conflicts.append(
+            {
+                "row": row.row,
+                "code": row.code,
+                "field": name,
+                "current": current,
+                "sheet": sheet,
+                "reason": reason,
+            }
+        )
+
+    def _plan_create(self, row: ImportRow, key: SheetRow, wanted: dict[str, Any]) -> bool:
+        if not may_plan(self.actor, self.project):
+            self._conflict(
+                row,
+                "code",
+                None,
+                row.code,
+                "new items are added by the project's vendor or the PMO",
+            )
+            return False
+        if not wanted.get("responsibility"):
+            if "responsibility" not in self.parsed.fields:  # else the sheet's reading said why
+                self._error(
+                    key, "responsibility", None, "a new item needs its responsibility (担当)"
+                )
+            return False
+        self.plan.created.append(
+            {
+                "row": row.row,
+                "code": row.code,
+                "changes": [
+                    {"field": name, "old": None, "new": value}
+                    for name, value in wanted.items()
+                    if value not in (None, [])
+                ],
+            }
+        )
+        return True
+
+    def _plan_update(
+        self, row: ImportRow, known: KnownItem, columns: Any, wanted: dict[str, Any]
+    ) -> dict[str, tuple[Any, Any]]:
+        current = self._snapshot(known, columns)
+        _settle(wanted, current)
+        changes = diff({name: current.get(name) for name in wanted}, wanted)
+        kind = self.actor.organisation_kind
+        for name in refused_fields(kind, known.responsibility, changes):
+            old, new = changes.pop(name)
+            self._conflict(
+                row,
+                name,
+                old,
+                new,
+                f"{kind.value} does not own {name} of this {known.responsibility.value} item",
+            )
+        if changes:
+            self.plan.updated.append(
+                {
+                    "row": row.row,
+                    "code": row.code,
+                    "changes": [
+                        {"field": name, "old": old, "new": new}
+                        for name, (old, new) in changes.items()
+                    ],
+                }
+            )
+        else:
+            self.plan.unchanged.append(row.code)
+        return changes
+
+    # Writing
+
+    def _parent_id(self, code: str, parent: str | None) -> int | None:
+        """The parent's id, or None until the end when the parent is a new item still to come."""
+        if parent is None:
+            return None
+        if parent not in self.ids:
+            self.orphans.append((code, parent))
+        return self.ids.get(parent)
+
+    def _link(self, code: str, predecessors: list[str]) -> list[dict[str, int]]:
+        links = []
+        for predecessor in dict.fromkeys(predecessors):
+            if predecessor in self.ids:
+                links.append({"item_id": self.ids[code], "predecessor_id": self.ids[predecessor]})
+            else:
+                self.later_links.append((code, predecessor))
+        return links
+
+    def _insert(self, creates: list[tuple[ImportRow, dict[str, Any]]]) -> None:
+        """New items in bulk, a level of the hierarchy at a time: parents first, for their ids."""
+        if not creates:
+            return
+        now = utcnow()
+        parents = {row.code: wanted.get("parent_code") for row, wanted in creates}
+        levels = _levels(parents, set(parents))
+        columns: dict[str, dict[str, Any]] = {}
+        for row, wanted in creates:
+            values: dict[str, Any] = {"status": Status.not_started, "progress": 0}
+            for name, value in wanted.items():
+                if name not in ("code", "parent_code", "predecessors"):
+                    values[name] = _column_value(name, value)
+            columns[row.code] = values
+        for level in range(max(levels.values()) + 1):
+            batch = [row.code for row, _ in creates if levels[row.code] == level]
+            ids = self.session.scalars(
+                insert(_ITEMS).returning(_ITEMS.c.id, sort_by_parameter_order=True),
+                [
+                    {
+                        **dict.fromkeys(SNAPSHOT_COLUMNS),
+                        **columns[code],
+                        "project_id": self.project.id,
+                        "code": code,
+                        "sort_key": natural_key(code),
+                        "parent_id": self._parent_id(code, parents[code]),
+                        "version": 1,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for code in batch
+                ],
+            ).all()
+            self.ids.update(zip(batch, ids, strict=True))
+        links = [
+            link
+            for row, wanted in creates
+            for link in self._link(row.code, wanted.get("predecessors") or [])
+        ]
+        if links:
+            self.session.execute(insert(item_predecessors), links)
+        for row, wanted in creates:
+            code = row.code
+            snapshot = snapshot_values(
+                code, parents[code], columns[code], list(wanted.get("predecessors") or [])
+            )
+            record_change(
+                self.session,
+                self.writer,
+                project_id=self.project.id,
+                item_id=self.ids[code],
+                item_code=code,
+                kind=ChangeKind.created,
+                changes=diff({}, snapshot),
+            )
+
+    def _update(self, updates: list[tuple[KnownItem, dict[str, tuple[Any, Any]]]]) -> None:
+        now = utcnow()
+        links: list[dict[str, int]] = []
+        for known, changes in updates:
+            code = changes["code"][1] if "code" in changes else known.code
+            values: dict[str, Any] = {"updated_at": now, "version": _ITEMS.c.version + 1}
+            for name, (_, new) in changes.items():
+                if name == "code":
+                    values["code"], values["sort_key"] = new, natural_key(new)
+                elif name == "parent_code":
+                    values["parent_id"] = self._parent_id(code, new)
+                elif name == "predecessors":
+                    self.session.execute(
+                        delete(item_predecessors).where(item_predecessors.c.item_id == known.id)
+                    )
+                    links += self._link(code, new)
+                else:
+                    values[name] = _column_value(name, new)
+            self.session.execute(update(_ITEMS).where(_ITEMS.c.id == known.id).values(values))
+            record_change(
+                self.session,
+                self.writer,
+                project_id=self.project.id,
+                item_id=known.id,
+                item_code=code,
+                kind=ChangeKind.updated,
+                changes=changes,
+            )
+        if links:
+            self.session.execute(insert(item_predecessors), links)
+
+    def _finish(self) -> None:
+        """Links to items that came later in the sheet, deletions, and the import's record."""
+        if self.orphans:
+            self.session.execute(
+                update(_ITEMS)
+                .where(_ITEMS.c.id == bindparam("child_id"))
+                .values(parent_id=bindparam("new_parent_id")),
+                [
+                    {"child_id": self.ids[code], "new_parent_id": self.ids[parent]}
+                    for code, parent in self.orphans
+                ],
+            )
+        if self.later_links:
+            self.session.execute(
+                insert(item_predecessors),
+                [
+                    {"item_id": self.ids[code], "predecessor_id": self.ids[predecessor]}
+                    for code, predecessor in dict.fromkeys(self.later_links)
+                ],
+            )
+        self._delete_doomed()
+        record, plan = self.plan.record, self.plan
+        assert record is not None
+        record.rows = plan.rows
+        record.created = len(plan.created)
+        record.updated = len(plan.updated)
+        record.unchanged = len(plan.unchanged)
+        record.deleted = len(self.doomed)
+        record.missing = len(plan.missing)
+        record.conflicts = len(plan.conflicts)
+        record.skipped = len(self.parsed.skipped)
+
+    def _delete_doomed(self) -> None:
+        """Delete the items the sheet no longer lists, deepest first so parents go last."""
+        if not self.doomed:
+            return
+        order = sorted(self.doomed, key=lambda doomed: -len(doomed.sort_key.split(" ")))
+        for part in in_slices(order):
+            columns = self._columns([doomed.id for doomed in part])
+            for doomed in part:
+                record_change(
+                    self.session,
+                    self.writer,
+                    project_id=self.project.id,
+                    item_id=doomed.id,
+                    item_code=doomed.code,
+                    kind=ChangeKind.deleted,
+                    changes=diff(self._snapshot(doomed, columns[doomed.id]), {}),
+                )
+            ids = [doomed.id for doomed in part]
+            self.session.execute(
+                delete(item_predecessors).where(
+                    or_(
+                        item_predecessors.c.item_id.in_(ids),
+                        item_predecessors.c.predecessor_id.in_(ids),
+                    )
+                )
+            )
+        depths: dict[int, list[int]] = {}
+        for doomed in order:
+            depths.setdefault(len(doomed.sort_key.split(" ")), []).append(doomed.id)
+        for depth in sorted(depths, reverse=True):
+            for part_ids in in_slices(depths[depth]):
+                self.session.execute(delete(_ITEMS).where(_ITEMS.c.id.in_(part_ids)))
+        self.plan.deleted = [doomed.code for doomed in order]
+
+
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
