@@ -267,6 +267,24 @@ def _predecessor_cycle(edges: dict[str, list[str]]) -> tuple[str, str] | None:
     return None
 
 
+class _Alike:
+    """The sheet's and the project's codes written like a given one (１－２ like 1-2).
+
+    Only a code that is not found as written needs this: the index is built on the first.
+    """
+
+    def __init__(self, codes: Iterable[str]) -> None:
+        self._codes = codes
+        self._by_key: dict[str, list[str]] | None = None
+
+    def codes(self, code: str) -> list[str]:
+        if self._by_key is None:
+            self._by_key = {}
+            for known in self._codes:
+                self._by_key.setdefault(natural_key(known), []).append(known)
+        return self._by_key.get(natural_key(code), [])
+
+
 class SheetImport:
     """One sheet applied to one project, in two passes over its rows (see the module's doc)."""
 
@@ -430,14 +448,12 @@ class SheetImport:
                 )
             index_of.setdefault(known.code, known)
         plan.deleted = [known.code for known in self.doomed]
-        alike: dict[str, list[str]] = {}
-        for code in index_of:
-            alike.setdefault(natural_key(code), []).append(code)
+        alike = _Alike(index_of)
         self.parents = [None] * len(self.rows)
         for index, row in enumerate(self.rows):
             parent = row.parent_code
             if parent is not None and parent not in index_of:
-                same = alike.get(natural_key(parent), [])
+                same = alike.codes(parent)
                 if len(same) != 1:
                     self._error(
                         row,
@@ -468,14 +484,14 @@ class SheetImport:
         return self.renotated.get(code, code) if code is not None else None
 
     def _known_predecessors(
-        self, row: SheetRow, index_of: dict[str, int | KnownItem], alike: dict[str, list[str]]
+        self, row: SheetRow, index_of: dict[str, int | KnownItem], alike: _Alike
     ) -> list[str]:
         found = []
         for predecessor in row.predecessors or []:
             code = (
                 predecessor
                 if predecessor in index_of
-                else next(iter(alike.get(natural_key(predecessor), [])), None)
+                else next(iter(alike.codes(predecessor)), None)
             )
             if code is None:
                 self._error(
