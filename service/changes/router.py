@@ -59,6 +59,12 @@ async def _follow(
     wait: float,
 ) -> ChangePage:
     after = feed.position_of(since)
+    if wait <= 0:
+        # A plain page reads in the request's own session: no second connection to take.
+        events, has_more = await run_in_threadpool(
+            feed.read_feed, session, caller, after, selection, limit
+        )
+        return feed.page(events, after, has_more, selection.field)
     settings: Settings = request.app.state.settings
     deadline = time.monotonic() + min(wait, settings.changes_max_wait_seconds)
 
