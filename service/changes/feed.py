@@ -70,13 +70,16 @@ def read_feed(
     session: Session, caller: Caller, after: int, feed: FeedFilter, limit: int
 ) -> tuple[list[FeedEvent], bool]:
     """Events after position `after` that the caller may see, and whether more are ready."""
-    query = (
-        select(*_EVENT_COLUMNS)
-        .where(ChangeEvent.seq > after)
-        .where(ChangeEvent.project_id.in_(select(Project.id).where(visible_projects(caller))))
-    )
+    query = select(*_EVENT_COLUMNS).where(ChangeEvent.seq > after)
     if feed.project_id is not None:
-        query = query.where(ChangeEvent.project_id == feed.project_id)
+        # Visibility as a condition checked once, not a join: the events then come straight
+        # off the (project, position) index in order, whatever the planner thinks of the join.
+        visible = select(Project.id).where(Project.id == feed.project_id, visible_projects(caller))
+        query = query.where(ChangeEvent.project_id == feed.project_id, visible.exists())
+    else:
+        query = query.where(
+            ChangeEvent.project_id.in_(select(Project.id).where(visible_projects(caller)))
+        )
     if feed.item_code is not None:
         query = query.where(ChangeEvent.item_code == feed.item_code)
     if feed.kinds:
