@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,7 +11,18 @@ from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
 
 from anyio import CancelScope
-from sqlalchemy import DateTime, Dialect, MetaData, String, TypeDecorator, create_engine, event
+from sqlalchemy import (
+    DateTime,
+    Dialect,
+    MetaData,
+    String,
+    Table,
+    TypeDecorator,
+    create_engine,
+    event,
+    insert,
+    text,
+)
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
@@ -88,6 +99,64 @@ def create_session_factory(engine: Engine) -> sessionmaker[Session]:
 def in_slices(values: Sequence[T], size: int = SLICE) -> Iterator[Sequence[T]]:
     for start in range(0, len(values), size):
         yield values[start : start + size]
+
+
+def insert_rows(
+    session: Session,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    returning_ids: bool = False,
+) -> list[int]:
+    """Many rows into one table in the session's transaction; their new ids, in order, if asked.
+
+    On PostgreSQL the rows go in by COPY, with ids drawn from the table's sequence first: an
+    INSERT of many rows is parsed again, placeholder by placeholder, by the driver for every
+    batch, which made the inserts of an import's items and change events most of its time
+    (COPY took 8× less for the same rows). Elsewhere, one executemany.
+    """
+    if not rows:
+        return []
+    names = list(rows[0])
+    if any(len(row) != len(names) or any(name not in row for name in names) for row in rows):
+        raise ValueError(f"rows for {table.name} name different columns")
+    connection = session.connection()
+    dialect = connection.dialect
+    if dialect.name != "postgresql":
+        if returning_ids:
+            statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+            return list(session.scalars(statement, rows))
+        session.execute(insert(table), rows)
+        return []
+    ids: list[int] = []
+    if returning_ids:
+        ids = list(
+            connection.scalars(
+                text(
+                    "SELECT nextval(pg_get_serial_sequence(:table, 'id')) AS id "
+                    "FROM generate_series(1, :count) ORDER BY id"
+                ),
+                {"table": table.name, "count": len(rows)},
+            )
+        )
+    columns = (["id"] if returning_ids else []) + names
+    processors = [
+        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns
+    ]
+    quote = dialect.identifier_preparer.quote
+    command = f"COPY {quote(table.name)} ({', '.join(quote(name) for name in columns)}) FROM STDIN"
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    with driver.cursor() as cursor, cursor.copy(command) as copy:
+        for index, row in enumerate(rows):
+            values = ([ids[index]] if returning_ids else []) + [row[name] for name in names]
+            copy.write_row(
+                [
+                    process(value) if process is not None else value
+                    for process, value in zip(processors, values, strict=True)
+                ]
+            )
+    return ids
 
 
 class ConnectionGate:

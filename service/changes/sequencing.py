@@ -16,14 +16,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, event, func, insert, select, update
+from sqlalchemy import Table, event, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.changes.models import ChangeEvent, ChangeField, FeedCounter
-from service.db import SLICE, in_slices
+from service.db import SLICE, in_slices, insert_rows
 
-# The tables, not the ORM classes: Core inserts skip the ORM's bulk machinery, which cost
-# more than the database did for an import's hundreds of thousands of field rows.
+# The tables, not the ORM classes: bulk inserts skip the ORM's machinery, which cost more
+# than the database did for an import's hundreds of thousands of field rows.
 _EVENTS = cast(Table, ChangeEvent.__table__)
 _FIELDS = cast(Table, ChangeField.__table__)
 _PENDING = "wbs_pending_change_events"
@@ -91,13 +91,15 @@ def _write(session: Session, pending: list[PendingEvent], first: int | None) -> 
     # parameters all at once were most of the import's peak memory.
     seq = first
     for part in in_slices(pending):
-        ids = session.scalars(
-            insert(_EVENTS).returning(_EVENTS.c.id, sort_by_parameter_order=True),
+        ids = insert_rows(
+            session,
+            _EVENTS,
             [
                 {**p.event, "seq": None if seq is None else seq + offset}
                 for offset, p in enumerate(part)
             ],
-        ).all()
+            returning_ids=True,
+        )
         if seq is not None:
             seq += len(part)
         rows = [
@@ -105,8 +107,7 @@ def _write(session: Session, pending: list[PendingEvent], first: int | None) -> 
             for event_id, p in zip(ids, part, strict=True)
             for name, old, new in p.fields
         ]
-        if rows:
-            session.execute(insert(_FIELDS), rows)
+        insert_rows(session, _FIELDS, rows)
 
 
 def _forget(session: Session, *_args: Any) -> None:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, insert, or_, select, update
+from sqlalchemy import Table, bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from importers.sheet import Diagnostic, ImportRow, ParsedSheet
@@ -29,7 +29,7 @@ from importers.values import clean_long_text, clean_text
 from service.auth import may_plan
 from service.changes.models import ChangeKind, ChangeSource
 from service.changes.service import Actor, diff, record_change
-from service.db import SLICE, in_slices, utcnow
+from service.db import SLICE, in_slices, insert_rows, utcnow
 from service.errors import Unprocessable
 from service.imports.answer import AnswerList
 from service.imports.models import ImportRecord
@@ -737,8 +737,9 @@ class SheetImport:
             columns[row.code] = values
         for level in range(max(levels.values()) + 1):
             batch = [row.code for row, _ in creates if levels[row.code] == level]
-            ids = self.session.scalars(
-                insert(_ITEMS).returning(_ITEMS.c.id, sort_by_parameter_order=True),
+            ids = insert_rows(
+                self.session,
+                _ITEMS,
                 [
                     {
                         **dict.fromkeys(SNAPSHOT_COLUMNS),
@@ -753,15 +754,15 @@ class SheetImport:
                     }
                     for code in batch
                 ],
-            ).all()
+                returning_ids=True,
+            )
             self.ids.update(zip(batch, ids, strict=True))
         links = [
             link
             for row, wanted in creates
             for link in self._link(row.code, wanted.get("predecessors") or [])
         ]
-        if links:
-            self.session.execute(insert(item_predecessors), links)
+        insert_rows(self.session, item_predecessors, links)
         for row, wanted in creates:
             code = row.code
             snapshot = snapshot_values(
@@ -805,8 +806,7 @@ class SheetImport:
                 kind=ChangeKind.updated,
                 changes=changes,
             )
-        if links:
-            self.session.execute(insert(item_predecessors), links)
+        insert_rows(self.session, item_predecessors, links)
 
     def _finish(self) -> None:
         """Links to items that came later in the sheet, deletions, and the import's record."""
@@ -820,14 +820,14 @@ class SheetImport:
                     for code, parent in self.orphans
                 ],
             )
-        if self.later_links:
-            self.session.execute(
-                insert(item_predecessors),
-                [
-                    {"item_id": self.ids[code], "predecessor_id": self.ids[predecessor]}
-                    for code, predecessor in dict.fromkeys(self.later_links)
-                ],
-            )
+        insert_rows(
+            self.session,
+            item_predecessors,
+            [
+                {"item_id": self.ids[code], "predecessor_id": self.ids[predecessor]}
+                for code, predecessor in dict.fromkeys(self.later_links)
+            ],
+        )
         self._delete_doomed()
         record, plan = self.plan.record, self.plan
         assert record is not None

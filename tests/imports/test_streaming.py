@@ -139,3 +139,24 @@ def test_groups_from_level_columns_are_created_with_their_childrens_side_and_spa
         "2025-10-05",
         "2025-10-20",
     )
+
+
+def test_an_answer_larger_than_memory_holds_comes_back_whole_and_in_order(
+    client: TestClient, world: World, db: Session
+) -> None:
+    rows = [
+        [f"{n}", f"作業{n}", "ベンダー", "R8.4.1", "R8.4.30", 0, "未着手", None, "備考" * 20]
+        for n in range(1, 1201)
+    ]
+    response = upload(client, world, "vendor_x", sheet(rows))
+    assert response.status_code == 201, response.text[:500]
+    assert len(response.content) > 256 * 1024  # past what the answer keeps in memory
+    answer = response.json()
+    assert answer["counts"]["created"] == 1200
+    assert [row["code"] for row in answer["created"]] == [str(n) for n in range(1, 1201)]
+    assert {c["field"]: c["new"] for c in answer["created"][-1]["changes"]}["notes"] == "備考" * 20
+    assert db.scalar(select(func.count()).select_from(Item)) == 1200
+
+    again = upload(client, world, "vendor_x", sheet(rows)).json()
+    assert again["unchanged"] == [str(n) for n in range(1, 1201)]
+    assert (again["created"], again["updated"], again["conflicts"]) == ([], [], [])
