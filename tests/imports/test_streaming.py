@@ -160,3 +160,16 @@ def test_an_answer_larger_than_memory_holds_comes_back_whole_and_in_order(
     again = upload(client, world, "vendor_x", sheet(rows)).json()
     assert again["unchanged"] == [str(n) for n in range(1, 1201)]
     assert (again["created"], again["updated"], again["conflicts"]) == ([], [], [])
+
+
+def test_a_sheet_that_moves_an_item_under_its_own_child_is_refused(
+    client: TestClient, world: World
+) -> None:
+    header = ["項番", "作業項目", "担当", "親項番"]
+    first = [["1", "移行", "ベンダー", None], ["1-1", "移行計画", "ベンダー", "1"]]
+    assert upload(client, world, "vendor_x", sheet(first, header)).status_code == 201
+    looped = [["1", "移行", "ベンダー", "1-1"], ["1-1", "移行計画", "ベンダー", "1"]]
+    response = upload(client, world, "vendor_x", sheet(looped, header))
+    assert response.status_code == 422
+    assert "cycle" in response.json()["detail"]
+    assert items(client, world)["1"]["parent_code"] is None
