@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from importers.sheet import Diagnostic, ParsedSheet, stream_workbook
+from importers.sheet import Diagnostic, ImportRow, ParsedSheet, stream_workbook
 from importers.sources import ImportFileError, Limits
 from service import metrics
 from service.changes.service import Actor
@@ -71,7 +72,15 @@ def _sheets(parsed: ParsedSheet) -> list[SheetSummary]:
     ]
 
 
-def preview(data: bytes, options: ImportOptions, limits: Limits) -> ImportPreview:
+@contextmanager
+def _reading(
+    data: bytes,
+    options: ImportOptions,
+    limits: Limits,
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[tuple[ParsedSheet, Iterator[ImportRow]]]:
+    """The upload as `stream_workbook` reads it, a file's problem (also one met mid-sheet,
+    such as too many rows) raised as the API's error."""
     try:
         with stream_workbook(
             data,
@@ -80,11 +89,17 @@ def preview(data: bytes, options: ImportOptions, limits: Limits) -> ImportPrevie
             mapping=options.mapping,
             header_row=options.header_row,
             limits=limits,
-        ) as (parsed, rows):
-            # Every row is read, for the problems; only the first are kept.
-            parsed.rows = [row for number, row in enumerate(rows) if number < PREVIEW_ROWS]
+            progress=progress,
+        ) as reading:
+            yield reading
     except ImportFileError as error:
         raise _file_problem(error) from None
+
+
+def preview(data: bytes, options: ImportOptions, limits: Limits) -> ImportPreview:
+    with _reading(data, options, limits) as (parsed, rows):
+        # Every row is read, for the problems; only the first are kept.
+        parsed.rows = [row for number, row in enumerate(rows) if number < PREVIEW_ROWS]
     return ImportPreview(
         sheet=parsed.sheet,
         sheets=_sheets(parsed),
@@ -202,22 +217,11 @@ def _run_import(
     progress: Callable[[int], None] | None,
 ) -> ImportOutcome:
     sha256 = sha256_of(data)
-    try:
-        with stream_workbook(
-            data,
-            options.file_name,
-            sheet=options.sheet,
-            mapping=options.mapping,
-            header_row=options.header_row,
-            limits=limits,
-            progress=progress,
-        ) as (parsed, rows):
-            run = SheetImport(
-                session, project, actor, parsed, prune=options.prune, write=not options.dry_run
-            )
-            run.read(rows)
-    except ImportFileError as error:
-        raise _file_problem(error) from None
+    with _reading(data, options, limits, progress) as (parsed, rows):
+        run = SheetImport(
+            session, project, actor, parsed, prune=options.prune, write=not options.dry_run
+        )
+        run.read(rows)
     plan = run.apply(options.file_name, sha256)
     if plan.errors:
         plan.close()
