@@ -120,6 +120,11 @@ def insert_rows(
     names = list(rows[0])
     if any(len(row) != len(names) or any(name not in row for name in names) for row in rows):
         raise ValueError(f"rows for {table.name} name different columns")
+    # COPY skips the Python-side defaults an INSERT fills in: so that both databases store the
+    # same rows, every such column is given, on either.
+    defaulted = [c.name for c in table.columns if c.default is not None and c.name not in names]
+    if defaulted:
+        raise ValueError(f"rows for {table.name} leave out {', '.join(defaulted)}")
     connection = session.connection()
     dialect = connection.dialect
     if dialect.name != "postgresql":
