@@ -13,7 +13,6 @@ from service.changes.models import ChangeEvent, ChangeField, ChangeKind, ChangeS
 from service.db import insert_rows
 from tests.conftest import World
 
-
 _EVENTS = cast(Table, ChangeEvent.__table__)
 _FIELDS = cast(Table, ChangeField.__table__)
 
