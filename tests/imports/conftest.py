@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from service.changes import sequencing
@@ -9,7 +7,7 @@ from service.imports import service
 
 
 @pytest.fixture(autouse=True, params=["one slice", "a slice per row"])
-def slices(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def slices(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Every import test also runs with each row in a slice of its own.
 
     A real sheet spans many slices: parents, predecessors and renumbered codes cross their
@@ -19,4 +17,4 @@ def slices(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> I
     if request.param == "a slice per row":
         monkeypatch.setattr(service, "ROWS_PER_SLICE", 1)
         monkeypatch.setattr(sequencing, "SLICE", 1)
-    yield request.param
+    return str(request.param)

@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 from service.changes.models import ChangeEvent
 from service.items.models import Item
 from tests.conftest import World
-from tests.imports.test_router import HEADER, ROWS, items, sheet, upload
 from tests.importers.sheets import workbook_bytes
+from tests.imports.test_router import HEADER, ROWS, items, sheet, upload
 
 
 def feed(client: TestClient, world: World) -> list[dict[str, object]]:
@@ -89,7 +89,9 @@ def test_the_feed_numbers_every_event_of_an_import_once_in_the_order_written(
 def test_codes_renumbered_in_a_chain_move_every_item_one_down(
     client: TestClient, world: World
 ) -> None:
-    first = [[str(n), f"作業{n}", "ベンダー", None, None, 0, "未着手", None, None] for n in (1, 2, 3)]
+    first = [
+        [str(n), f"作業{n}", "ベンダー", None, None, 0, "未着手", None, None] for n in (1, 2, 3)
+    ]
     assert upload(client, world, "vendor_x", sheet(first)).status_code == 201
     ids = {code: item["id"] for code, item in items(client, world).items()}
     header = ["ID", *HEADER]
