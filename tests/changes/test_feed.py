@@ -7,12 +7,13 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
+import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, event, select
+from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session
 
 from service.auth import Caller
-from service.changes import feed
+from service.changes import feed, sequencing
 from service.changes.models import ChangeEvent, ChangeSource
 from service.changes.service import Actor
 from service.db import create_session_factory
@@ -146,10 +147,17 @@ def test_a_waiting_request_returns_as_soon_as_a_change_commits(
     assert quiet["items"] == []
 
 
+@pytest.mark.parametrize("written", ["at commit", "as they come"])
 def test_concurrent_writers_and_a_following_reader_agree_event_for_event(
-    engine: Engine, world: World
+    engine: Engine, world: World, written: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Writers get event ids in one order and commit in another; the reader never skips one."""
+    """Writers get event ids in one order and commit in another; the reader never skips one.
+
+    "As they come": every event is written as soon as it is recorded and numbered only at
+    commit, as a long import's are.
+    """
+    if written == "as they come":
+        monkeypatch.setattr(sequencing, "SLICE", 1)
     factory = create_session_factory(engine)
     project_id = world.projects["a_x"].id
     vendor = Actor(world.orgs["vendor_x"].id, OrgKind.vendor, "vendor-x/load", ChangeSource.api)
@@ -272,3 +280,32 @@ def test_polls_woken_by_the_same_change_share_one_read_of_it(
     feed_reads = [s for s in statements if "FROM change_events" in s]
     # Ten first looks, then the woken ten share one read (two if the wake straddles a tick).
     assert 11 <= len(feed_reads) <= 12
+
+
+def test_events_written_before_commit_stay_unseen_until_it_and_then_come_in_order(
+    engine: Engine, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sequencing, "SLICE", 2)
+    factory = create_session_factory(engine)
+    project_id = world.projects["a_x"].id
+    vendor = Actor(world.orgs["vendor_x"].id, OrgKind.vendor, "vendor-x/plan", ChangeSource.api)
+    reader = Caller(world.orgs["town_a"].id, OrgKind.municipality, "town-a", 0, "reader", True)
+
+    def visible() -> list[tuple[int, str]]:
+        with factory() as session:
+            events, _ = feed.read_feed(session, reader, 0, feed.FeedFilter(), 100)
+        return [(event.seq, event.item_code) for event in events]
+
+    with factory() as writing:
+        project = writing.get(Project, project_id)
+        assert project is not None
+        for code in ("1", "2", "3", "4", "5"):
+            create_item(
+                writing, project, vendor, ItemCreate(code=code, title=code, responsibility="vendor")
+            )
+        writing.flush()
+        written = writing.scalar(select(func.count()).select_from(ChangeEvent))
+        assert written == 4  # two slices of two are in the table, one event still queued
+        assert visible() == []
+        writing.commit()
+    assert visible() == [(1, "1"), (2, "2"), (3, "3"), (4, "4"), (5, "5")]
