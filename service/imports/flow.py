@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -36,7 +37,7 @@ from service.imports.schemas import (
     PreviewRow,
     SheetSummary,
 )
-from service.imports.service import ImportPlan, SheetImport, sha256_of
+from service.imports.service import ImportPlan, SheetImport
 from service.projects.models import Project
 
 PREVIEW_ROWS = 20
@@ -216,7 +217,7 @@ def _run_import(
     limits: Limits,
     progress: Callable[[int], None] | None,
 ) -> ImportOutcome:
-    sha256 = sha256_of(data)
+    sha256 = hashlib.sha256(data).hexdigest()
     with _reading(data, options, limits, progress) as (parsed, rows):
         run = SheetImport(
             session, project, actor, parsed, prune=options.prune, write=not options.dry_run

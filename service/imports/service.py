@@ -13,7 +13,6 @@ however long the sheet is: holding every stage of 100,000 rows cost more than a 
 
 from __future__ import annotations
 
-import hashlib
 import pickle
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -316,7 +315,7 @@ class SheetImport:
         self.doomed: list[KnownItem] = []
         self.renotated: dict[str, str] = {}  # a row's code → its item's code, same but for notation
         # Filled while writing:
-        self.writer = actor
+        self.writer = actor  # as the import's events name it: source "import", its record's id
         self.ids: dict[str, int] = {}  # code → item id, for every item the project keeps
         self.orphans: list[tuple[str, str]] = []  # (item, parent) where the parent comes later
         self.later_links: list[tuple[str, str]] = []  # (item, predecessor), likewise
@@ -873,7 +872,3 @@ class SheetImport:
             for part_ids in in_slices(depths[depth]):
                 self.session.execute(delete(_ITEMS).where(_ITEMS.c.id.in_(part_ids)))
         self.plan.deleted = [doomed.code for doomed in order]
-
-
-def sha256_of(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
