@@ -206,28 +206,28 @@ def _import(args: argparse.Namespace) -> int:
             print(file=sys.stderr)
             _print_sheet_errors(error)
             return 1
-        print("\r", end="", file=sys.stderr)
-        counts, summary = result.counts, result.summary
-        mode = "dry run: nothing written" if summary.dry_run else f"import {summary.id}"
-        print(
-            f"{path.name} → project {project.id} ({project.name}), sheet {summary.sheet!r}: {mode}"
-        )
-        print(
-            f"  {counts.rows} rows: {counts.created} created, {counts.updated} updated, "
-            f"{counts.unchanged} unchanged, {counts.deleted} deleted, {counts.missing} missing, "
-            f"{counts.conflicts} conflicts, {counts.skipped} skipped"
-        )
-        for change in result.sample("updated"):
-            fields = ", ".join(f"{c['field']} {c['old']!r}→{c['new']!r}" for c in change["changes"])
-            print(f"  updated row {change['row']} {change['code']}: {fields}")
-        for conflict in result.sample("conflicts"):
-            print(
-                f"  conflict row {conflict['row']} {conflict['code']} {conflict['field']}: "
-                f"{conflict['reason']}"
-            )
-        for missing in result.summary.missing[:20]:
-            print(f"  missing from the sheet: {missing.code} {missing.title}")
+        project_label = f"{project.id} ({project.name})"
         result.close()
+    # Reported once committed: a reader who closes the output early (| head) loses no import.
+    print("\r", end="", file=sys.stderr)
+    counts, summary = result.counts, result.summary
+    mode = "dry run: nothing written" if summary.dry_run else f"import {summary.id}"
+    print(f"{path.name} → project {project_label}, sheet {summary.sheet!r}: {mode}")
+    print(
+        f"  {counts.rows} rows: {counts.created} created, {counts.updated} updated, "
+        f"{counts.unchanged} unchanged, {counts.deleted} deleted, {counts.missing} missing, "
+        f"{counts.conflicts} conflicts, {counts.skipped} skipped"
+    )
+    for change in result.sample("updated"):
+        fields = ", ".join(f"{c['field']} {c['old']!r}→{c['new']!r}" for c in change["changes"])
+        print(f"  updated row {change['row']} {change['code']}: {fields}")
+    for conflict in result.sample("conflicts"):
+        print(
+            f"  conflict row {conflict['row']} {conflict['code']} {conflict['field']}: "
+            f"{conflict['reason']}"
+        )
+    for missing in summary.missing[:20]:
+        print(f"  missing from the sheet: {missing.code} {missing.title}")
     return 0
 
 
