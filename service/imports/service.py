@@ -463,7 +463,7 @@ class SheetImport:
                     self.failed.add(index)
                     continue
                 parent = same[0]
-            self.parents[index] = self._stored(parent)
+            self.parents[index] = self._stored(parent) if parent is not None else None
             if row.predecessors is not None:
                 row.predecessors = self._known_predecessors(row, index_of, alike)
         self._check_cycles(kept)
@@ -478,9 +478,9 @@ class SheetImport:
                 )
             )
 
-    def _stored(self, code: str | None) -> str | None:
+    def _stored(self, code: str) -> str:
         """The code as the project stores it (１－２ in a sheet is the item 1-2)."""
-        return self.renotated.get(code, code) if code is not None else None
+        return self.renotated.get(code, code)
 
     def _known_predecessors(
         self, row: SheetRow, index_of: dict[str, int | KnownItem], alike: _Alike
@@ -502,14 +502,14 @@ class SheetImport:
             elif predecessor == row.code:
                 self._error(row, "predecessors", predecessor, "an item cannot precede itself")
             else:
-                found.append(self.renotated.get(code, code))
+                found.append(self._stored(code))
         return found
 
     def _check_cycles(self, kept: list[KnownItem]) -> None:
         final_code = {known.id: known.code for known in kept}
         for row, known in zip(self.rows, self.matched, strict=True):
             if known is not None:
-                final_code[known.id] = self.renotated.get(row.code, row.code)
+                final_code[known.id] = self._stored(row.code)
 
         def codes_of(ids: Iterable[int]) -> list[str]:
             return [final_code[i] for i in ids if i in final_code]
@@ -520,7 +520,7 @@ class SheetImport:
         }
         edges = {known.code: codes_of(self.links.get(known.id, ())) for known in kept}
         for index, (row, known) in enumerate(zip(self.rows, self.matched, strict=True)):
-            code = self.renotated.get(row.code, row.code)
+            code = self._stored(row.code)
             if index not in self.failed:
                 parents[code] = self.parents[index]
             if row.predecessors is not None:
@@ -533,9 +533,7 @@ class SheetImport:
         closing = _predecessor_cycle(edges)
         if closing is not None:
             node, child = closing
-            culprit = next(
-                (row for row in self.rows if self.renotated.get(row.code, row.code) == node), None
-            )
+            culprit = next((row for row in self.rows if self._stored(row.code) == node), None)
             if culprit is not None:
                 self._error(
                     culprit, "predecessors", child, f"predecessors form a cycle through {child}"
@@ -568,7 +566,7 @@ class SheetImport:
         for row, known in zip(self.rows, self.matched, strict=True):
             if known is None:
                 continue
-            self.ids[self.renotated.get(row.code, row.code)] = known.id
+            self.ids[self._stored(row.code)] = known.id
             if not _same_code(row.code, known.code) and not refused_fields(
                 self.actor.organisation_kind, known.responsibility, ["code"]
             ):
