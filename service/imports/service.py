@@ -319,6 +319,7 @@ class SheetImport:
         self.ids: dict[str, int] = {}  # code → item id, for every item the project keeps
         self.orphans: list[tuple[str, str]] = []  # (item, parent) where the parent comes later
         self.later_links: list[tuple[str, str]] = []  # (item, predecessor), likewise
+        self._told_no_sides = False
 
     def read(self, rows: Iterable[ImportRow]) -> None:
         """The first pass: rows aside on disk, what the checks need in memory."""
@@ -650,9 +651,16 @@ class SheetImport:
             )
             return False
         if not wanted.get("responsibility"):
-            if "responsibility" not in self.parsed.fields:  # else the sheet's reading said why
+            # A sheet with the column has said why for this row already; one without it gets
+            # one problem, not one per new row.
+            if "responsibility" not in self.parsed.fields and not self._told_no_sides:
+                self._told_no_sides = True
                 self._error(
-                    key, "responsibility", None, "a new item needs its responsibility (担当)"
+                    key,
+                    "responsibility",
+                    None,
+                    "new items need their responsibility (担当), and the sheet has no such "
+                    "column: add one, or map it",
                 )
             return False
         self.plan.created.append(

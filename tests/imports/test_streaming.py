@@ -175,3 +175,17 @@ def test_a_sheet_that_moves_an_item_under_its_own_child_is_refused(
     assert response.status_code == 422
     assert "cycle" in response.json()["detail"]
     assert items(client, world)["1"]["parent_code"] is None
+
+
+def test_a_sheet_without_a_responsibility_column_gets_one_problem_not_one_per_row(
+    client: TestClient, world: World, db: Session
+) -> None:
+    header = ["項番", "作業項目", "終了予定日"]
+    rows = [[str(n), f"作業{n}", "R8.3.31"] for n in range(1, 40)]
+    response = upload(client, world, "vendor_x", sheet(rows, header))
+    assert response.status_code == 422
+    problems = response.json()["sheet_errors"]
+    assert len(problems) == 1
+    assert problems[0]["row"] == 4
+    assert "no such column" in problems[0]["message"]
+    assert db.scalar(select(func.count()).select_from(Item)) == 0
