@@ -159,10 +159,6 @@ class ImportOutcome:
         finally:
             self.plan.close()
 
-    def result(self) -> ImportResult:
-        """The whole answer as one model: for callers that know the sheet is small."""
-        return ImportResult.model_validate_json(b"".join(self.chunks()))
-
     def close(self) -> None:
         self.plan.close()
 
