@@ -147,9 +147,9 @@ def get_item(
     The ETag header carries its version, for a later If-Match.
     """
     project = get_visible_project(session, caller, project_id)
-    item = service.get_item(session, project, code)
+    item = service.read_item(session, project, code, _as_of(request, as_of))
     response.headers["ETag"] = etag(item.version)
-    return service.to_read(item, _as_of(request, as_of))
+    return item
 
 
 @router.patch("/{code}", responses=problem_responses(401, 403, 404, 409, 412, 422, 429))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
@@ -274,13 +274,26 @@ def list_items(
             decode_cursor("", {"k", "i"})
         query = query.where(or_(Item.sort_key > key, and_(Item.sort_key == key, Item.id > last_id)))
     rows = session.execute(query.order_by(Item.sort_key, Item.id).limit(limit)).all()
+    next_cursor = (
+        encode_cursor({"k": rows[-1].sort_key, "i": rows[-1].id}) if len(rows) == limit else None
+    )
+    return _reads(session, rows, filters.as_of), next_cursor
+
+
+def read_item(session: Session, project: Project, code: str, as_of: date) -> ItemRead:
+    """One item as `GET item` shows it, read as a plain row like a page of `list_items`."""
+    row = session.execute(_LISTED.where(Item.project_id == project.id, Item.code == code)).first()
+    if row is None:
+        raise NotFound(f"item {code!r} not found in project {project.id}")
+    return _reads(session, [row], as_of)[0]
+
+
+def _reads(session: Session, rows: Sequence[Row[Any]], as_of: date) -> list[ItemRead]:
+    """Rows of `_LISTED` with their predecessors (one more query), as the API shows them."""
     predecessors: dict[int, list[str]] = {row.id: [] for row in rows}
     if rows:
         for item_id, code in session.execute(_PREDECESSOR_CODES, {"ids": list(predecessors)}):
             predecessors[item_id].append(code)
-    next_cursor = (
-        encode_cursor({"k": rows[-1].sort_key, "i": rows[-1].id}) if len(rows) == limit else None
-    )
     # Validated from each row's mapping in one call: reading 26 attributes off a Row one by one
     # cost more than the validation itself.
     return [
@@ -288,11 +301,11 @@ def list_items(
             {
                 **row._mapping,
                 "predecessors": predecessors[row.id],
-                "overdue": is_overdue(row.planned_end, row.status, filters.as_of),
+                "overdue": is_overdue(row.planned_end, row.status, as_of),
             }
         )
         for row in rows
-    ], next_cursor
+    ]
 
 
 def _field_error(name: str, message: str, kind: str = "value_error") -> Unprocessable:
