@@ -117,18 +117,9 @@ def snapshot_values(
 
 
 def to_read(item: Item, as_of: date) -> ItemRead:
-    return _read(
-        item,
-        item.parent.code if item.parent is not None else None,
-        [predecessor.code for predecessor in item.predecessors],
-        as_of,
-    )
-
-
-def _read(
-    item: Item | Row[Any], parent_code: str | None, predecessors: list[str], as_of: date
-) -> ItemRead:
-    """An item, or a row of the items table, as the API shows it."""
+    """An item as the API shows it (its parent and predecessors loaded)."""
+    parent_code = item.parent.code if item.parent is not None else None
+    predecessors = [predecessor.code for predecessor in item.predecessors]
     return ItemRead(
         id=item.id,
         project_id=item.project_id,
