@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from datetime import timedelta
 
 import pytest
@@ -98,11 +97,13 @@ def test_a_retry_while_the_first_still_runs_is_409(
     client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     real = items_service.create_item
-    started = threading.Event()
+    started, retried = threading.Event(), threading.Event()
 
     def slow(*args: object, **kwargs: object) -> object:
         started.set()
-        time.sleep(1.0)
+        # Still running until the retry has its answer, however slowly a loaded machine
+        # gets the retry there (a fixed one-second sleep was sometimes not enough).
+        retried.wait(10)
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(items_service, "create_item", slow)
@@ -111,6 +112,7 @@ def test_a_retry_while_the_first_still_runs_is_409(
     first.start()
     assert started.wait(10)
     second = create(client, world, "k-4")
+    retried.set()
     first.join()
     assert second.status_code == 409  # type: ignore[attr-defined]
     assert second.headers["Retry-After"]  # type: ignore[attr-defined]
