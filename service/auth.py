@@ -110,18 +110,19 @@ def current_caller(
             "the token is unknown, expired or revoked",
             headers={"WWW-Authenticate": 'Bearer realm="wbs-sync", error="invalid_token"'},
         )
-    organisation = token.organisation
     return Caller(
-        organisation_id=organisation.id,
-        organisation_kind=organisation.kind,
-        organisation_code=organisation.code,
+        organisation_id=token.organisation_id,
+        organisation_kind=token.organisation_kind,
+        organisation_code=token.organisation_code,
         token_id=token.id,
         token_name=token.name,
         read_only=token.read_only,
     )
 
 
-def writing_caller(caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
+async def writing_caller(caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
+    # A coroutine only so that FastAPI runs it on the event loop: it reads no database, and
+    # a synchronous dependency would cost a trip through the thread pool.
     if caller.read_only:
         raise Forbidden("this token is read-only")
     return caller

@@ -244,7 +244,12 @@ async def request_session(request: Request) -> AsyncIterator[Session]:
             with CancelScope(shield=True):  # a cancelled request still gives its connection back
                 await run_in_threadpool(_finish, session, commit=False)
             raise
-        await run_in_threadpool(_finish, session, commit=True)
+        if session.in_transaction():
+            await run_in_threadpool(_finish, session, commit=True)
+        else:
+            # The handler committed in its own thread (service.routing): closing a session
+            # with no transaction touches no connection, so it needs no trip to a thread.
+            session.close()
     finally:
         slot.give_back()
 

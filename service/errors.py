@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from fastapi import FastAPI
@@ -298,20 +299,40 @@ def path_template_pattern(template: str) -> re.Pattern[str]:
     return re.compile(re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template)))
 
 
+@dataclass(frozen=True)
+class DocumentedPath:
+    template: str
+    pattern: re.Pattern[str]
+    operations: dict[str, Any]
+
+
+def documented_paths(app: Any) -> list[DocumentedPath]:
+    """Every path template the API documents, the most literal first.
+
+    Built once per application: every request's access line and idempotency check looks here.
+    """
+    found: list[DocumentedPath] | None = getattr(app.state, "documented_paths", None)
+    if found is None:
+        found = sorted(
+            (
+                DocumentedPath(template, path_template_pattern(template), operations)
+                for template, operations in app.openapi().get("paths", {}).items()
+            ),
+            key=lambda documented: documented.template.count("{"),
+        )
+        app.state.documented_paths = found
+    return found
+
+
 def documented_path(app: Any, path: str) -> tuple[str, dict[str, Any]] | None:
     """The documented path template a concrete path belongs to, and its operations.
 
     /items/bulk is its own resource, not the item coded "bulk": the most literal template wins.
     """
-    matching = [
-        (template.count("{"), template, operations)
-        for template, operations in app.openapi().get("paths", {}).items()
-        if path_template_pattern(template).fullmatch(path)
-    ]
-    if not matching:
-        return None
-    _, template, operations = min(matching, key=lambda match: match[0])
-    return template, operations
+    for documented in documented_paths(app):
+        if documented.pattern.fullmatch(path):
+            return documented.template, documented.operations
+    return None
 
 
 def allowed_methods(request: Request) -> list[str]:

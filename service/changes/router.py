@@ -18,8 +18,9 @@ from service.errors import problem_responses
 from service.items.codes import CODE_PATTERN
 from service.params import ProjectIdPath
 from service.projects.service import get_visible_project
+from service.routing import OneThreadRoute
 
-router = APIRouter(tags=["changes"])
+router = APIRouter(tags=["changes"], route_class=OneThreadRoute)
 
 SinceQuery = Annotated[
     str | None,

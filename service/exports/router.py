@@ -11,9 +11,10 @@ from service.errors import problem_responses
 from service.exports.service import export_workbook
 from service.params import ProjectIdPath
 from service.projects.service import get_visible_project
+from service.routing import OneThreadRoute
 from service.tabular import XLSX_MEDIA_TYPE, Language
 
-router = APIRouter(tags=["exports"])
+router = APIRouter(tags=["exports"], route_class=OneThreadRoute)
 
 
 @router.get(

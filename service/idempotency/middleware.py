@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import random
-import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -30,7 +29,7 @@ from service.errors import (
     FieldError,
     ServiceUnavailable,
     Unprocessable,
-    path_template_pattern,
+    documented_paths,
     problem_response,
     problem_responses,
 )
@@ -123,18 +122,6 @@ async def _read_body(receive: Receive) -> bytes:
             return b"".join(chunks)
 
 
-def _documented_writes(app: Any) -> list[tuple[str, re.Pattern[str]]]:
-    """The POST and PATCH operations the API has: only they take the header."""
-    found = getattr(app.state, "idempotent_operations", None)
-    if found is None:
-        found = []
-        for template, item in app.openapi().get("paths", {}).items():
-            pattern = path_template_pattern(template)
-            found += [(m.upper(), pattern) for m in item if m in ("post", "patch")]
-        app.state.idempotent_operations = found
-    return list(found)
-
-
 class IdempotencyMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -145,8 +132,9 @@ class IdempotencyMiddleware:
             or scope["method"] not in ("POST", "PATCH")
             or not scope["path"].startswith(API_PREFIX)
             or not any(
-                method == scope["method"] and pattern.fullmatch(scope["path"])
-                for method, pattern in _documented_writes(scope["app"])
+                scope["method"].lower() in documented.operations
+                and documented.pattern.fullmatch(scope["path"])
+                for documented in documented_paths(scope["app"])
             )
         ):
             await self.app(scope, receive, send)

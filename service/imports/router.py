@@ -22,8 +22,11 @@ from service.pagination import (
 )
 from service.params import MAX_ID, ProjectIdPath
 from service.projects.service import get_visible_project
+from service.routing import OneThreadRoute
 
-router = APIRouter(prefix="/projects/{project_id}/imports", tags=["imports"])
+router = APIRouter(
+    prefix="/projects/{project_id}/imports", tags=["imports"], route_class=OneThreadRoute
+)
 
 UploadField = Annotated[UploadFile, File(description="The workbook (.xlsx, .xlsm) or CSV file.")]
 SheetField = Annotated[

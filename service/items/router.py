@@ -20,8 +20,11 @@ from service.items.schemas import BulkPush, BulkResult, ItemCreate, ItemPage, It
 from service.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, link_next
 from service.params import ProjectIdPath
 from service.projects.service import get_visible_project
+from service.routing import OneThreadRoute
 
-router = APIRouter(prefix="/projects/{project_id}/items", tags=["items"])
+router = APIRouter(
+    prefix="/projects/{project_id}/items", tags=["items"], route_class=OneThreadRoute
+)
 
 CodePath = Annotated[str, Path(pattern=CODE_PATTERN, description="The item's code (項番).")]
 AsOfQuery = Annotated[

@@ -16,8 +16,9 @@ from service.pagination import (
     next_id_cursor,
 )
 from service.params import OrganisationIdPath
+from service.routing import OneThreadRoute
 
-router = APIRouter(prefix="/organisations", tags=["organisations"])
+router = APIRouter(prefix="/organisations", tags=["organisations"], route_class=OneThreadRoute)
 
 
 @router.post(

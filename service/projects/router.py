@@ -15,8 +15,9 @@ from service.pagination import (
 from service.params import ProjectIdPath
 from service.projects import service
 from service.projects.schemas import ProjectCreate, ProjectPage, ProjectRead, ProjectUpdate
+from service.routing import OneThreadRoute
 
-router = APIRouter(prefix="/projects", tags=["projects"])
+router = APIRouter(prefix="/projects", tags=["projects"], route_class=OneThreadRoute)
 
 
 @router.post("", status_code=201, responses=problem_responses(401, 403, 409, 422, 429))

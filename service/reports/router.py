@@ -16,6 +16,7 @@ from service.params import ProjectIdPath
 from service.projects.service import get_visible_project
 from service.reports import service, tables
 from service.reports.schemas import OverdueReport, ProgressReport
+from service.routing import OneThreadRoute
 from service.tabular import (
     CSV_MEDIA_TYPE,
     XLSX_MEDIA_TYPE,
@@ -25,7 +26,7 @@ from service.tabular import (
     to_xlsx,
 )
 
-router = APIRouter(tags=["reports"])
+router = APIRouter(tags=["reports"], route_class=OneThreadRoute)
 
 AsOf = Annotated[
     Day | None,

@@ -15,10 +15,11 @@ from service.pagination import (
     next_id_cursor,
 )
 from service.params import MAX_ID, TokenIdPath
+from service.routing import OneThreadRoute
 from service.tokens import service
 from service.tokens.schemas import Me, TokenCreate, TokenIssued, TokenPage, TokenRead
 
-router = APIRouter(tags=["tokens"])
+router = APIRouter(tags=["tokens"], route_class=OneThreadRoute)
 
 
 @router.get("/me", responses=problem_responses(401, 429))

@@ -6,13 +6,14 @@ import hashlib
 import hmac
 import secrets
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from service.db import utcnow
 from service.errors import NotFound
-from service.organisations.models import Organisation
+from service.organisations.models import Organisation, OrgKind
 from service.tokens.models import ApiToken
 
 TOKEN_PREFIX = "wbs_"
@@ -48,16 +49,46 @@ def issue_token(
     return token, secret
 
 
-def find_usable_token(session: Session, secret: str, now: datetime) -> ApiToken | None:
+class UsableToken(NamedTuple):
+    """A token that may be used now, with what a request needs to know of its organisation."""
+
+    id: int
+    name: str
+    read_only: bool
+    organisation_id: int
+    organisation_kind: OrgKind
+    organisation_code: str
+
+
+# Every API request runs this: one plain-row query, built once, no ORM instance to track.
+_TOKEN_BY_HASH = (
+    select(
+        ApiToken.id,
+        ApiToken.name,
+        ApiToken.read_only,
+        ApiToken.organisation_id,
+        Organisation.kind,
+        Organisation.code,
+        ApiToken.token_hash,
+        ApiToken.expires_at,
+        ApiToken.revoked_at,
+        ApiToken.last_used_at,
+    )
+    .join(Organisation, Organisation.id == ApiToken.organisation_id)
+    .where(ApiToken.token_hash == bindparam("digest"))
+)
+
+
+def find_usable_token(session: Session, secret: str, now: datetime) -> UsableToken | None:
     digest = hash_secret(secret)
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest))
-    if token is None or not hmac.compare_digest(token.token_hash, digest):
+    row = session.execute(_TOKEN_BY_HASH, {"digest": digest}).one_or_none()
+    if row is None or not hmac.compare_digest(row.token_hash, digest):
         return None
-    if token.revoked_at is not None or (token.expires_at is not None and token.expires_at <= now):
+    if row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
         return None
-    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
-        token.last_used_at = now
-    return token
+    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
+        session.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now))
+    return UsableToken(*row[:6])
 
 
 def list_tokens(
