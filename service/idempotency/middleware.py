@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.datastructures import Headers
@@ -40,6 +40,11 @@ REPLAYED = "Idempotent-Replayed"
 _KEPT_HEADERS = ("content-type", "etag", "location", "link", "content-disposition")
 # Now and then a claim also sweeps away expired keys, so the table stays small.
 _SWEEP_CHANCE = 0.01
+# A claim still running after this long belongs to an attempt that died before it could store
+# its answer or let the key go (its process was killed, or the database went away under it):
+# a retry takes it over rather than hearing 409 until the key expires. Longer than the
+# longest import the row cap allows, so no live attempt is ever run twice.
+ABANDONED_AFTER = timedelta(minutes=10)
 
 
 @dataclass
@@ -86,9 +91,23 @@ def _claim(
         session.commit()
         if existing.fingerprint != fingerprint:
             return _Claim("mismatch")
-        if not existing.completed:
-            return _Claim("running")
-        return _Claim("replay", existing.id, existing.status_code, existing.headers, existing.body)
+        if existing.completed:
+            return _Claim(
+                "replay", existing.id, existing.status_code, existing.headers, existing.body
+            )
+        # Only the first of several retries arriving together takes an abandoned claim over:
+        # the others find it claimed a moment ago.
+        taken: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+            update(IdempotencyKey)
+            .where(
+                IdempotencyKey.id == existing.id,
+                IdempotencyKey.completed.is_(False),
+                IdempotencyKey.created_at <= now - ABANDONED_AFTER,
+            )
+            .values(created_at=now, expires_at=now + timedelta(hours=hours))
+        )
+        session.commit()
+        return _Claim("new", existing.id) if taken.rowcount == 1 else _Claim("running")
 
 
 def _finish(

@@ -4,6 +4,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 from service.changes.models import ChangeEvent
 from service.config import Settings
 from service.db import utcnow
+from service.idempotency import middleware as idempotency
 from service.idempotency.models import IdempotencyKey
 from service.items import service as items_service
 from service.items.models import Item
@@ -142,3 +144,50 @@ def test_an_expired_key_applies_anew(client: TestClient, world: World, db: Sessi
 
 def test_a_malformed_key_is_422(client: TestClient, world: World) -> None:
     assert create(client, world, "x" * 256).status_code == 422  # type: ignore[attr-defined]
+
+
+def _die_before_answering(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The attempt's process dies mid-write: nothing is saved and the claim is never settled."""
+
+    def killed(*args: object, **kwargs: object) -> object:
+        raise RuntimeError("the process was killed here")
+
+    monkeypatch.setattr(items_service, "create_item", killed)
+    monkeypatch.setattr(idempotency, "_finish", lambda *args: None)
+
+
+def _age_claims(db: Session, by: timedelta) -> None:
+    db.execute(update(IdempotencyKey).values(created_at=utcnow() - by))
+    db.commit()
+
+
+def test_a_claim_left_by_a_dead_attempt_is_taken_over_by_a_later_retry(
+    client: TestClient, world: World, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with monkeypatch.context() as dying:
+        _die_before_answering(dying)
+        assert create(client, world, "k-7").status_code == 500  # type: ignore[attr-defined]
+    assert count(db, Item) == 0
+    soon = create(client, world, "k-7")
+    assert soon.status_code == 409  # type: ignore[attr-defined]
+    _age_claims(db, idempotency.ABANDONED_AFTER + timedelta(seconds=1))
+    later = create(client, world, "k-7")
+    assert later.status_code == 201, later.text  # type: ignore[attr-defined]
+    assert count(db, Item) == 1
+    replay = create(client, world, "k-7")
+    assert replay.headers["Idempotent-Replayed"] == "true"  # type: ignore[attr-defined]
+    assert count(db, Item) == 1
+
+
+def test_only_one_of_two_retries_takes_an_abandoned_claim_over(
+    client: TestClient, world: World, db: Session, monkeypatch: pytest.MonkeyPatch, app: FastAPI
+) -> None:
+    with monkeypatch.context() as dying:
+        _die_before_answering(dying)
+        assert create(client, world, "k-8").status_code == 500  # type: ignore[attr-defined]
+    _age_claims(db, idempotency.ABANDONED_AFTER + timedelta(seconds=1))
+    claim = db.scalars(select(IdempotencyKey)).one()
+    arguments = (app.state.session_factory, claim.scope, claim.key, claim.fingerprint, 24)
+    first = idempotency._claim(*arguments)
+    second = idempotency._claim(*arguments)
+    assert (first.outcome, second.outcome) == ("new", "running")
