@@ -59,12 +59,23 @@ async def _follow(
     limit: int,
     wait: float,
 ) -> ChangePage:
-    after = feed.position_of(since)
-    if wait <= 0:
-        # A plain page reads in the request's own session: no second connection to take.
-        events, has_more = await run_in_threadpool(
-            feed.read_feed, session, caller, after, selection, limit
-        )
+    def first_look() -> tuple[int, tuple[list[feed.FeedEvent], bool] | None]:
+        """In one trip to a thread: the project's visibility, and a plain page at once.
+
+        The request's transaction ends here (keeping the token's last use). A plain page
+        reads in it, needing no second connection; a held request's looks read in sessions
+        of their own, so that while it waits it holds no pooled connection.
+        """
+        if selection.project_id is not None:
+            get_visible_project(session, caller, selection.project_id)
+        after = feed.position_of(since)
+        found = feed.read_feed(session, caller, after, selection, limit) if wait <= 0 else None
+        session.commit()
+        return after, found
+
+    after, found = await run_in_threadpool(first_look)
+    if found is not None:
+        events, has_more = found
         return feed.page(events, after, has_more, selection.field)
     settings: Settings = request.app.state.settings
     deadline = time.monotonic() + min(wait, settings.changes_max_wait_seconds)
@@ -73,9 +84,6 @@ async def _follow(
     gate: ConnectionGate = request.app.state.connection_gate
     factory: sessionmaker[Session] = request.app.state.session_factory
     slot: Slot = request.state.db_slot
-    # End the request's transaction now (keeping the token's last use): the looks below read
-    # in sessions of their own, and a waiting request must hold no pooled connection.
-    await run_in_threadpool(session.commit)
     view = view_of(caller)
 
     def look() -> tuple[list[feed.FeedEvent], bool]:
@@ -135,6 +143,5 @@ async def list_project_changes(
 
     The same feed as across projects, for one project.
     """
-    await run_in_threadpool(get_visible_project, session, caller, project_id)
     selection = feed.FeedFilter(project_id, item, tuple(kind), field)
     return await _follow(request, session, caller, since, selection, limit, wait)
