@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, inspect, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from service.changes.service import Actor
-from service.errors import FieldError, PreconditionFailed, ServiceError, Unprocessable
+from service.errors import (
+    Conflict,
+    FieldError,
+    PreconditionFailed,
+    ServiceError,
+    Unprocessable,
+)
 from service.items.codes import natural_key
 from service.items.models import Item
 from service.items.schemas import BulkItem, BulkItemResult, BulkPush, ItemCreate, ItemUpdate
@@ -81,19 +89,75 @@ def push_items(
         range(len(push.items)),
         key=lambda i: (push.items[i].code in existing, natural_key(push.items[i].code)),
     )
-    results: dict[int, BulkItemResult] = {}
+    applied: dict[int, tuple[Item, int | None]] = {}
     for index in order:
         entry = push.items[index]
         try:
-            results[index] = _apply(session, project, actor, entry, existing.get(entry.code))
+            applied[index] = _apply(session, project, actor, entry, existing.get(entry.code))
         except ServiceError as error:
             raise _in_context(error, index, entry.code) from None
-    return [results[index] for index in range(len(push.items))]
+    _write_plain_updates(
+        session, [(item, before) for item, before in applied.values() if before is not None]
+    )
+    session.flush()  # the rest: new parents or predecessors, which the ORM writes
+    return [_result(*applied[index]) for index in range(len(push.items))]
+
+
+def _write_plain_updates(session: Session, updated: list[tuple[Item, int]]) -> None:
+    """Write the items whose changes are all plain columns in one UPDATE per set of columns.
+
+    The ORM writes a versioned row with one UPDATE of its own, to check its version: a
+    thousand round trips for a replan of a thousand items, most of the push's time on
+    PostgreSQL. Here the same version check is in the WHERE of an executemany, and the
+    number of rows it touched tells whether another writer got there first.
+    """
+    items = cast(Table, Item.__table__)
+    columns = {attribute.key for attribute in Item.__mapper__.column_attrs}
+    batches: dict[tuple[str, ...], list[tuple[Item, int]]] = defaultdict(list)
+    for item, before in updated:
+        changed = tuple(sorted(inspect(item).committed_state))
+        if changed and set(changed) <= columns and "version" not in changed:
+            batches[changed].append((item, before))
+    connection = session.connection()
+    for changed, batch in batches.items():
+        statement = (
+            update(items)
+            .where(items.c.id == bindparam("b_id"), items.c.version == bindparam("b_version"))
+            .values({name: bindparam(name) for name in (*changed, "version")})
+        )
+        rows = [
+            {
+                "b_id": item.id,
+                "b_version": before,
+                "version": before + 1,
+                **{name: getattr(item, name) for name in changed},
+            }
+            for item, before in batch
+        ]
+        written = connection.execute(statement, rows).rowcount
+        if written != len(rows):
+            raise Conflict(
+                "items of the push changed while it was applied; nothing was applied: push again"
+            )
+        for item, before in batch:
+            # The row is written: the session must not write it again.
+            for name in changed:
+                set_committed_value(item, name, getattr(item, name))
+            set_committed_value(item, "version", before + 1)
+
+
+def _result(item: Item, version_before: int | None) -> BulkItemResult:
+    if version_before is None:
+        result = "created"
+    else:
+        result = "unchanged" if item.version == version_before else "updated"
+    return BulkItemResult(code=item.code, id=item.id, result=result, version=item.version)
 
 
 def _apply(
     session: Session, project: Project, actor: Actor, entry: BulkItem, known: Item | None
-) -> BulkItemResult:
+) -> tuple[Item, int | None]:
+    """The item created or updated, with the version it had before (None: created)."""
     fields = entry.model_dump(exclude_unset=True, exclude=_NOT_FIELDS)
     if known is None:
         missing = [name for name in ("title", "responsibility") if name not in fields]
@@ -113,8 +177,8 @@ def _apply(
         item = create_item(
             session, project, actor, ItemCreate.model_validate({"code": entry.code, **fields})
         )
-        return BulkItemResult(code=item.code, id=item.id, result="created", version=item.version)
+        return item, None
     before = known.version
-    item = update_loaded_item(session, project, actor, known, ItemUpdate.model_validate(fields))
-    result = "unchanged" if item.version == before else "updated"
-    return BulkItemResult(code=item.code, id=item.id, result=result, version=item.version)
+    return update_loaded_item(
+        session, project, actor, known, ItemUpdate.model_validate(fields)
+    ), before

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from service.changes.models import ChangeEvent
+from service.items import bulk
 from service.items.models import Item
 from tests.conftest import ItemFactory, World
 
@@ -122,3 +124,58 @@ def test_a_thousand_item_push_is_accepted(client: TestClient, world: World, db: 
     assert status == 200
     assert len(body["items"]) == 1000  # type: ignore[arg-type]
     assert db.scalar(select(func.count()).select_from(Item)) == 1000
+
+
+def _replan(count: int, days: int) -> list[dict[str, object]]:
+    return [
+        {"code": f"{n}", "planned_start": f"2026-05-{days:02d}", "planned_end": "2026-06-30"}
+        for n in range(1, count + 1)
+    ]
+
+
+def test_a_replan_writes_each_item_once_with_its_new_version_and_event(
+    client: TestClient, world: World, db: Session
+) -> None:
+    created = [{"code": f"{n}", "title": f"作業{n}", "responsibility": "vendor"} for n in (1, 2, 3)]
+    assert push(client, world, "vendor_x", created)[0] == 200
+    status, body = push(client, world, "vendor_x", _replan(3, 11))
+    assert status == 200, body
+    assert {(r["result"], r["version"]) for r in body["items"]} == {("updated", 2)}  # type: ignore[attr-defined]
+    db.expire_all()
+    stored = db.execute(select(Item.code, Item.version, Item.planned_start).order_by(Item.code))
+    assert [(code, version, str(start)) for code, version, start in stored] == [
+        ("1", 2, "2026-05-11"),
+        ("2", 2, "2026-05-11"),
+        ("3", 2, "2026-05-11"),
+    ]
+    updates = db.scalar(
+        select(func.count()).select_from(ChangeEvent).where(ChangeEvent.kind == "updated")
+    )
+    assert updates == 3
+    status, body = push(client, world, "vendor_x", _replan(3, 11))
+    assert {r["result"] for r in body["items"]} == {"unchanged"}  # type: ignore[attr-defined]
+
+
+def test_an_item_changed_by_another_writer_during_the_push_fails_it_whole(
+    client: TestClient, world: World, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    created = [{"code": f"{n}", "title": f"作業{n}", "responsibility": "vendor"} for n in (1, 2)]
+    assert push(client, world, "vendor_x", created)[0] == 200
+    write = bulk._write_plain_updates
+
+    def another_writer_first(session: Session, updated: list[tuple[Item, int]]) -> None:
+        # Between reading the items and writing them, another writer moves item 2 on.
+        session.connection().execute(
+            update(Item).where(Item.code == "2").values(version=Item.version + 1)
+        )
+        write(session, updated)
+
+    monkeypatch.setattr(bulk, "_write_plain_updates", another_writer_first)
+    status, body = push(client, world, "vendor_x", _replan(2, 12))
+    assert status == 409, body
+    assert "nothing was applied" in str(body["detail"])
+    db.expire_all()
+    assert [str(d) for d in db.scalars(select(Item.planned_start).order_by(Item.code))] == [
+        "None",
+        "None",
+    ]
