@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Text, cast, select
 from sqlalchemy.orm import Session
 
 from service.auth import Caller, visible_projects
 from service.changes.models import ChangeEvent, ChangeField, ChangeKind, ChangeSource
-from service.changes.schemas import Actor, ChangePage, ChangeRead, FieldChangeRead
+from service.changes.schemas import ChangePage
 from service.pagination import decode_cursor, encode_cursor
 from service.projects.models import Project
 
@@ -66,6 +67,16 @@ _EVENT_COLUMNS = (
 )
 
 
+# The values as the JSON text they are stored as (a cast: PostgreSQL's driver would decode a
+# json column itself).
+_FIELD_TEXTS = select(
+    ChangeField.event_id,
+    ChangeField.field,
+    cast(ChangeField.old_value, Text),
+    cast(ChangeField.new_value, Text),
+)
+
+
 def read_feed(
     session: Session, caller: Caller, after: int, feed: FeedFilter, limit: int
 ) -> tuple[list[FeedEvent], bool]:
@@ -92,17 +103,15 @@ def read_feed(
     rows = found[:limit]
     fields: dict[int, list[tuple[str, Any, Any]]] = {row.id: [] for row in rows}
     if rows:
-        for event_id, name, old, new in session.execute(
-            select(
-                ChangeField.event_id,
-                ChangeField.field,
-                ChangeField.old_value,
-                ChangeField.new_value,
-            )
-            .where(ChangeField.event_id.in_(list(fields)))
-            .order_by(ChangeField.id)
-        ):
-            fields[event_id].append((name, old, new))
+        changed = session.execute(
+            _FIELD_TEXTS.where(ChangeField.event_id.in_(list(fields))).order_by(ChangeField.id)
+        ).all()
+        # A page holds a thousand and more values: decoded as one JSON array in one call, not
+        # each through the column type's processor (a third of the page's time).
+        texts = (text or "null" for _, _, old, new in changed for text in (old, new))
+        values = json.loads("[" + ",".join(texts) + "]")
+        for index, (event_id, name, _, _) in enumerate(changed):
+            fields[event_id].append((name, values[2 * index], values[2 * index + 1]))
     events = [
         FeedEvent(
             seq=row.seq or 0,
@@ -124,26 +133,33 @@ def read_feed(
 
 def page(events: Sequence[FeedEvent], after: int, has_more: bool, field: str | None) -> ChangePage:
     last = events[-1].seq if events else after
-    return ChangePage(
-        items=[
-            ChangeRead(
-                position=event.seq,
-                project_id=event.project_id,
-                item_id=event.item_id,
-                item_code=event.item_code,
-                kind=event.kind,
-                actor=Actor(organisation_id=event.actor_organisation_id, label=event.actor_label),
-                source=event.source,
-                source_id=event.source_id,
-                occurred_at=event.occurred_at,
-                changes=[
-                    FieldChangeRead(field=name, old=old, new=new)
-                    for name, old, new in event.fields
-                    if field is None or name == field
-                ],
-            )
-            for event in events
-        ],
-        next_cursor=encode_cursor({"s": last or 0}),
-        has_more=has_more,
+    # Validated in one call from plain data: building a model per event and per field change
+    # (a thousand and more a page) cost more than the page's queries.
+    return ChangePage.model_validate(
+        {
+            "items": [
+                {
+                    "position": event.seq,
+                    "project_id": event.project_id,
+                    "item_id": event.item_id,
+                    "item_code": event.item_code,
+                    "kind": event.kind,
+                    "actor": {
+                        "organisation_id": event.actor_organisation_id,
+                        "label": event.actor_label,
+                    },
+                    "source": event.source,
+                    "source_id": event.source_id,
+                    "occurred_at": event.occurred_at,
+                    "changes": [
+                        {"field": name, "old": old, "new": new}
+                        for name, old, new in event.fields
+                        if field is None or name == field
+                    ],
+                }
+                for event in events
+            ],
+            "next_cursor": encode_cursor({"s": last or 0}),
+            "has_more": has_more,
+        }
     )
