@@ -95,6 +95,8 @@ def _claim(
             return _Claim(
                 "replay", existing.id, existing.status_code, existing.headers, existing.body
             )
+        if existing.created_at > now - ABANDONED_AFTER:
+            return _Claim("running")
         # Only the first of several retries arriving together takes an abandoned claim over:
         # the others find it claimed a moment ago.
         taken: CursorResult[Any] = session.execute(  # type: ignore[assignment]
