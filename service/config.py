@@ -30,6 +30,13 @@ class Settings(BaseSettings):
         description="Connections per process. Requests beyond pool plus overflow wait their turn.",
     )
     db_max_overflow: int = Field(5, ge=0, le=200, description="Extra connections under bursts.")
+    db_busy_requests: int | None = Field(
+        None,
+        ge=1,
+        le=200,
+        description="Quick API calls doing database work at once per process; the rest wait "
+        "their turn. Default: 2 on SQLite, 4 on PostgreSQL. Imports and exports do not count.",
+    )
     auth_failure_limit: int = Field(
         10, ge=1, description="Failed authentications per client per window before 429."
     )

@@ -18,12 +18,16 @@ from sqlalchemy import (
     String,
     Table,
     TypeDecorator,
+    Update,
     create_engine,
     event,
     insert,
+    select,
     text,
+    tuple_,
 )
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -53,6 +57,10 @@ class Base(DeclarativeBase):
 BinaryOrderString = String(255).with_variant(String(255, collation="C"), "postgresql")
 
 
+# How long a SQLite writer waits for another's lock before giving up.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -64,7 +72,7 @@ def create_db_engine(settings: Settings) -> Engine:
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
             url,
-            connect_args={"timeout": 30},
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_max_overflow,
         )
@@ -83,8 +91,43 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
+
+
+def write_unless_locked(session: Session, statement: Update) -> bool:
+    """Run a write that may be skipped rather than wait: whether it was done.
+
+    For bookkeeping no caller waits for (a token's last use): behind a long import's lock it
+    would hold a quick read for minutes. PostgreSQL skips rows another transaction has
+    locked; SQLite, which locks the whole database, is asked not to wait for it.
+    """
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        table, chosen = statement.table, statement.whereclause
+        assert isinstance(table, Table)
+        assert chosen is not None, "a write of chosen rows"
+        key = table.primary_key.columns
+        unlocked = select(*key).where(chosen).with_for_update(skip_locked=True)
+        found = connection.execute(statement.where(tuple_(*key).in_(unlocked)))
+        return found.rowcount > 0
+    raw = connection.connection.dbapi_connection
+    if raw is None or raw.in_transaction:
+        # The transaction has written already: a failed write could not be undone alone.
+        return connection.execute(statement).rowcount > 0
+    connection.exec_driver_sql("PRAGMA busy_timeout=0")
+    try:
+        return connection.execute(statement).rowcount > 0
+    except OperationalError as error:
+        if "locked" not in str(error.orig):
+            raise
+        # The failed write left a read snapshot open; once another writer commits, the
+        # transaction's own writes would fail at once ("database is locked", no wait). It
+        # has written nothing (checked above): end it, and the next statement starts afresh.
+        raw.rollback()
+        return False
+    finally:
+        connection.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
 
 
 def create_session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -165,44 +208,64 @@ def insert_rows(
 
 
 class ConnectionGate:
-    """Lets no more requests hold a database session than the pool has connections.
+    """Lets no more requests hold a database session than the pool has connections, and only a
+    few quick ones work at once.
 
     A request that waits for a pooled connection inside a worker thread holds that thread.
     Once every thread waits so, the requests that do hold connections get no thread to finish
     in and never give them back: the process stops answering (it did, at 100 clients on the
     default pool). Waiting here, on the event loop, holds no thread.
+
+    Quick requests also wait for one of `busy` turns. Their Python work shares one interpreter
+    lock, so beyond a few at once (enough to overlap the database's round trips) more threads
+    only add switching: with ten, 32 clients cost each GET 40 % more CPU than with two
+    (bench/README.md). Long work (imports, exports) takes a connection but no turn, so an hour
+    of uploads never queues the quick calls behind it.
     """
 
-    def __init__(self, capacity: int) -> None:
+    def __init__(self, capacity: int, busy: int | None = None) -> None:
         self.capacity = capacity
+        self.busy = min(busy or capacity, capacity)
         # asyncio primitives belong to one event loop; a test may run the app on several.
-        self._by_loop: WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
-            WeakKeyDictionary()
-        )
+        self._by_loop: WeakKeyDictionary[
+            asyncio.AbstractEventLoop, tuple[asyncio.Semaphore, asyncio.Semaphore]
+        ] = WeakKeyDictionary()
 
-    def slot(self) -> Slot:
+    def slot(self, *, long_work: bool = False) -> Slot:
         loop = asyncio.get_running_loop()
-        semaphore = self._by_loop.get(loop)
-        if semaphore is None:
-            semaphore = self._by_loop[loop] = asyncio.Semaphore(self.capacity)
-        return Slot(semaphore)
+        semaphores = self._by_loop.get(loop)
+        if semaphores is None:
+            semaphores = self._by_loop[loop] = (
+                asyncio.Semaphore(self.busy),
+                asyncio.Semaphore(self.capacity),
+            )
+        turns, connections = semaphores
+        # A turn is taken before a connection and both given back together: no one holds a
+        # connection while waiting for a turn, so quick requests cannot starve long ones of
+        # connections they do not use.
+        return Slot(connections) if long_work else Slot(turns, connections)
 
 
 class Slot:
-    """One request's right to hold a connection; lent back while it only waits."""
+    """One request's right to hold a connection (and a turn); lent back while it only waits."""
 
-    def __init__(self, semaphore: asyncio.Semaphore) -> None:
-        self._semaphore = semaphore
-        self._held = False
+    def __init__(self, *semaphores: asyncio.Semaphore) -> None:
+        self._semaphores = semaphores
+        self._held = 0
 
     async def take(self) -> None:
-        await self._semaphore.acquire()
-        self._held = True
+        try:
+            for semaphore in self._semaphores:
+                await semaphore.acquire()
+                self._held += 1
+        except BaseException:
+            self.give_back()
+            raise
 
     def give_back(self) -> None:
-        if self._held:
-            self._held = False
-            self._semaphore.release()
+        while self._held:
+            self._held -= 1
+            self._semaphores[self._held].release()
 
     @asynccontextmanager
     async def lent(self) -> AsyncIterator[None]:
@@ -234,7 +297,8 @@ async def request_session(request: Request) -> AsyncIterator[Session]:
     """
     factory: sessionmaker[Session] = request.app.state.session_factory
     gate: ConnectionGate = request.app.state.connection_gate
-    slot = request.state.db_slot = gate.slot()
+    route = request.scope.get("route")
+    slot = request.state.db_slot = gate.slot(long_work=getattr(route, "long_work", False))
     await slot.take()
     try:
         session = factory()

@@ -124,7 +124,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = create_session_factory(engine)
-    app.state.connection_gate = ConnectionGate(settings.db_pool_size + settings.db_max_overflow)
+    # A process runs Python one thread at a time: SQLite answers within that thread, while
+    # PostgreSQL's round trips leave room for a few more calls at once (bench/README.md).
+    busy = settings.db_busy_requests or (2 if engine.dialect.name == "sqlite" else 4)
+    app.state.connection_gate = ConnectionGate(
+        settings.db_pool_size + settings.db_max_overflow, busy
+    )
     # How often held long polls learn of new events: a change reaches a waiting script within
     # about this time, at the cost of one small query per interval per process.
     app.state.feed_head = FeedHead(engine, app.state.connection_gate, interval=0.1)

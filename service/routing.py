@@ -20,8 +20,20 @@ from starlette.concurrency import run_in_threadpool
 
 
 class OneThreadRoute(APIRoute):
+    long_work = False
+
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         super().__init__(path, in_one_thread(endpoint), **kwargs)
+
+
+class LongWorkRoute(OneThreadRoute):
+    """A route whose calls may hold their connection for minutes (imports, exports).
+
+    They take a pooled connection but none of the quick calls' turns (service.db.ConnectionGate),
+    so a long upload never keeps the quick calls waiting.
+    """
+
+    long_work = True
 
 
 def in_one_thread(endpoint: Callable[..., Any]) -> Callable[..., Any]:

@@ -11,10 +11,10 @@ from service.errors import problem_responses
 from service.exports.service import export_workbook
 from service.params import ProjectIdPath
 from service.projects.service import get_visible_project
-from service.routing import OneThreadRoute
+from service.routing import LongWorkRoute
 from service.tabular import XLSX_MEDIA_TYPE, Language
 
-router = APIRouter(tags=["exports"], route_class=OneThreadRoute)
+router = APIRouter(tags=["exports"], route_class=LongWorkRoute)
 
 
 @router.get(

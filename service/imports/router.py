@@ -22,10 +22,10 @@ from service.pagination import (
 )
 from service.params import MAX_ID, ProjectIdPath
 from service.projects.service import get_visible_project
-from service.routing import OneThreadRoute
+from service.routing import LongWorkRoute
 
 router = APIRouter(
-    prefix="/projects/{project_id}/imports", tags=["imports"], route_class=OneThreadRoute
+    prefix="/projects/{project_id}/imports", tags=["imports"], route_class=LongWorkRoute
 )
 
 UploadField = Annotated[UploadFile, File(description="The workbook (.xlsx, .xlsm) or CSV file.")]

@@ -11,7 +11,7 @@ from typing import NamedTuple
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from service.db import utcnow
+from service.db import utcnow, write_unless_locked
 from service.errors import NotFound
 from service.organisations.models import Organisation, OrgKind
 from service.tokens.models import ApiToken
@@ -87,7 +87,8 @@ def find_usable_token(session: Session, secret: str, now: datetime) -> UsableTok
     if row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
         return None
     if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
-        session.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now))
+        touch = update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now)
+        write_unless_locked(session, touch)  # a later call records it
     return UsableToken(*row[:6])
 
 

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from service.config import Settings
@@ -101,6 +102,31 @@ def test_last_use_is_recorded(client: TestClient, world: World, db: Session) -> 
     assert token is not None
     db.refresh(token)
     assert token.last_used_at is not None
+
+
+def test_a_lock_held_elsewhere_skips_recording_last_use_instead_of_waiting(
+    client: TestClient, world: World, db: Session, engine: Engine
+) -> None:
+    # A long import holds SQLite's write lock, or on PostgreSQL the row of the token it was
+    # sent with, for minutes: a call with that token must not wait to note its use.
+    token_id = db.scalars(
+        select(ApiToken.id).where(ApiToken.organisation_id == world.orgs["vendor_y"].id)
+    ).one()
+    with engine.connect() as importer:
+        if engine.dialect.name == "sqlite":
+            importer.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            importer.execute(select(ApiToken.id).where(ApiToken.id == token_id).with_for_update())
+        with ThreadPoolExecutor(1) as caller:
+            try:
+                calling = caller.submit(client.get, "/api/v1/me", headers=world.auth("vendor_y"))
+                assert calling.result(timeout=10).status_code == 200  # the lock's wait is 30 s
+            finally:
+                importer.rollback()
+    assert db.get(ApiToken, token_id, populate_existing=True).last_used_at is None  # type: ignore[union-attr]
+    # Once the lock is gone, the next call records it.
+    assert client.get("/api/v1/me", headers=world.auth("vendor_y")).status_code == 200
+    assert db.get(ApiToken, token_id, populate_existing=True).last_used_at is not None  # type: ignore[union-attr]
 
 
 def test_only_the_pmo_manages_tokens(client: TestClient, world: World) -> None:
