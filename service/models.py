@@ -1,6 +1,6 @@
 """Every table, imported once so the metadata is complete for alembic and the app."""
 
-from service.changes.models import ChangeEvent, ChangeField, FeedCounter
+from service.changes.models import ChangeEvent, FeedCounter
 from service.db import Base
 from service.idempotency.models import IdempotencyKey
 from service.imports.models import ImportRecord
@@ -13,7 +13,6 @@ __all__ = [
     "ApiToken",
     "Base",
     "ChangeEvent",
-    "ChangeField",
     "FeedCounter",
     "IdempotencyKey",
     "ImportRecord",

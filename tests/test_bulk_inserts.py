@@ -9,12 +9,11 @@ import pytest
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
-from service.changes.models import ChangeEvent, ChangeField, ChangeKind, ChangeSource
+from service.changes.models import ChangeEvent, ChangeKind, ChangeSource
 from service.db import insert_rows
 from tests.conftest import World
 
 _EVENTS = cast(Table, ChangeEvent.__table__)
-_FIELDS = cast(Table, ChangeField.__table__)
 
 
 def _event(code: str, kind: ChangeKind, project_id: int) -> dict[str, object]:
@@ -29,6 +28,8 @@ def _event(code: str, kind: ChangeKind, project_id: int) -> dict[str, object]:
         "source": ChangeSource.import_,
         "source_id": "3",
         "occurred_at": datetime(2026, 4, 1, 9, 30, tzinfo=UTC),
+        "changes": [],
+        "field_names": " ",
     }
 
 
@@ -36,18 +37,11 @@ def test_rows_come_back_as_written_with_their_ids_in_order(db: Session, world: W
     project_id = world.projects["a_x"].id
     rows = [_event(f"1-{n}", ChangeKind.created, project_id) for n in range(1, 6)]
     rows[2]["kind"] = ChangeKind.deleted
+    rows[0]["changes"] = [["title", None, "移行計画"], ["predecessors", [], ["1"]]]
+    rows[1]["changes"] = [["progress", 0, 100]]
     ids = insert_rows(db, _EVENTS, rows, returning_ids=True)
     assert ids == sorted(ids)
     assert len(set(ids)) == 5
-    insert_rows(
-        db,
-        _FIELDS,
-        [
-            {"event_id": ids[0], "field": "title", "old_value": None, "new_value": "移行計画"},
-            {"event_id": ids[0], "field": "predecessors", "old_value": [], "new_value": ["1"]},
-            {"event_id": ids[1], "field": "progress", "old_value": 0, "new_value": 100},
-        ],
-    )
     db.commit()
     stored = {event.id: event for event in db.scalars(select(ChangeEvent))}
     assert [stored[i].item_code for i in ids] == [f"1-{n}" for n in range(1, 6)]
@@ -55,16 +49,9 @@ def test_rows_come_back_as_written_with_their_ids_in_order(db: Session, world: W
     assert stored[ids[0]].source is ChangeSource.import_
     assert stored[ids[0]].actor_label == "さくら町/スクリプト"
     assert stored[ids[0]].occurred_at == datetime(2026, 4, 1, 9, 30, tzinfo=UTC)
-    fields = db.execute(
-        select(
-            ChangeField.event_id, ChangeField.field, ChangeField.old_value, ChangeField.new_value
-        ).order_by(ChangeField.id)
-    ).all()
-    assert [tuple(f) for f in fields] == [
-        (ids[0], "title", None, "移行計画"),
-        (ids[0], "predecessors", [], ["1"]),
-        (ids[1], "progress", 0, 100),
-    ]
+    assert stored[ids[0]].changes == [["title", None, "移行計画"], ["predecessors", [], ["1"]]]
+    assert stored[ids[1]].changes == [["progress", 0, 100]]
+    assert stored[ids[2]].changes == []
 
 
 def test_rows_that_name_different_columns_or_leave_out_a_default_are_refused(

@@ -12,7 +12,7 @@ from sqlalchemy import Text, cast, select
 from sqlalchemy.orm import Session
 
 from service.auth import Caller, visible_projects
-from service.changes.models import ChangeEvent, ChangeField, ChangeKind, ChangeSource
+from service.changes.models import ChangeEvent, ChangeKind, ChangeSource, changed
 from service.changes.schemas import ChangePage
 from service.pagination import decode_cursor, encode_cursor
 from service.projects.models import Project
@@ -49,11 +49,10 @@ class FeedEvent:
     source: ChangeSource
     source_id: str | None
     occurred_at: datetime
-    fields: list[tuple[str, Any, Any]]
+    fields: list[list[Any]]  # [field, old, new]
 
 
 _EVENT_COLUMNS = (
-    ChangeEvent.id,
     ChangeEvent.seq,
     ChangeEvent.project_id,
     ChangeEvent.item_id,
@@ -64,16 +63,9 @@ _EVENT_COLUMNS = (
     ChangeEvent.source,
     ChangeEvent.source_id,
     ChangeEvent.occurred_at,
-)
-
-
-# The values as the JSON text they are stored as (a cast: PostgreSQL's driver would decode a
-# json column itself).
-_FIELD_TEXTS = select(
-    ChangeField.event_id,
-    ChangeField.field,
-    cast(ChangeField.old_value, Text),
-    cast(ChangeField.new_value, Text),
+    # As the JSON text it is stored as (a cast: PostgreSQL's driver would decode a json column
+    # itself), so that a page's documents are decoded in one call.
+    cast(ChangeEvent.changes, Text).label("changes"),
 )
 
 
@@ -96,22 +88,12 @@ def read_feed(
     if feed.kinds:
         query = query.where(ChangeEvent.kind.in_(feed.kinds))
     if feed.field is not None:
-        query = query.where(
-            ChangeEvent.id.in_(select(ChangeField.event_id).where(ChangeField.field == feed.field))
-        )
+        query = query.where(changed(feed.field))
     found = session.execute(query.order_by(ChangeEvent.seq).limit(limit + 1)).all()
     rows = found[:limit]
-    fields: dict[int, list[tuple[str, Any, Any]]] = {row.id: [] for row in rows}
-    if rows:
-        changed = session.execute(
-            _FIELD_TEXTS.where(ChangeField.event_id.in_(list(fields))).order_by(ChangeField.id)
-        ).all()
-        # A page holds a thousand and more values: decoded as one JSON array in one call, not
-        # each through the column type's processor (a third of the page's time).
-        texts = (text or "null" for _, _, old, new in changed for text in (old, new))
-        values = json.loads("[" + ",".join(texts) + "]")
-        for index, (event_id, name, _, _) in enumerate(changed):
-            fields[event_id].append((name, values[2 * index], values[2 * index + 1]))
+    # A page holds a thousand and more values: decoded as one JSON array in one call, not each
+    # document through the column type's processor.
+    documents = json.loads("[" + ",".join(row.changes for row in rows) + "]")
     events = [
         FeedEvent(
             seq=row.seq or 0,
@@ -124,9 +106,9 @@ def read_feed(
             source=row.source,
             source_id=row.source_id,
             occurred_at=row.occurred_at,
-            fields=fields[row.id],
+            fields=changes,
         )
-        for row in rows
+        for row, changes in zip(rows, documents, strict=True)
     ]
     return events, len(found) > limit
 

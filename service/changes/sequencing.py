@@ -19,13 +19,12 @@ from typing import Any, cast
 from sqlalchemy import Table, event, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.changes.models import ChangeEvent, ChangeField, FeedCounter
+from service.changes.models import ChangeEvent, FeedCounter, listed_names
 from service.db import SLICE, in_slices, insert_rows
 
-# The tables, not the ORM classes: bulk inserts skip the ORM's machinery, which cost more
-# than the database did for an import's hundreds of thousands of field rows.
+# The table, not the ORM class: bulk inserts skip the ORM's machinery, which cost more than
+# the database did for an import's tens of thousands of events.
 _EVENTS = cast(Table, ChangeEvent.__table__)
-_FIELDS = cast(Table, ChangeField.__table__)
 _PENDING = "wbs_pending_change_events"
 _UNNUMBERED = "wbs_unnumbered_change_events"
 
@@ -86,28 +85,26 @@ def _assign_positions(session: Session) -> None:
 
 
 def _write(session: Session, pending: list[PendingEvent], first: int | None) -> None:
-    """Events and their field rows in bulk; positioned from `first`, or not yet."""
-    # In slices: an import's tens of thousands of events, their field rows and the driver's
-    # parameters all at once were most of the import's peak memory.
+    """Events in bulk; positioned from `first`, or not yet."""
+    # In slices: an import's tens of thousands of events and the driver's parameters all at
+    # once were most of the import's peak memory.
     seq = first
     for part in in_slices(pending):
-        ids = insert_rows(
+        insert_rows(
             session,
             _EVENTS,
             [
-                {**p.event, "seq": None if seq is None else seq + offset}
+                {
+                    **p.event,
+                    "seq": None if seq is None else seq + offset,
+                    "changes": p.fields,
+                    "field_names": listed_names(name for name, _, _ in p.fields),
+                }
                 for offset, p in enumerate(part)
             ],
-            returning_ids=True,
         )
         if seq is not None:
             seq += len(part)
-        rows = [
-            {"event_id": event_id, "field": name, "old_value": old, "new_value": new}
-            for event_id, p in zip(ids, part, strict=True)
-            for name, old, new in p.fields
-        ]
-        insert_rows(session, _FIELDS, rows)
 
 
 def _forget(session: Session, *_args: Any) -> None:

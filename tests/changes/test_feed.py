@@ -79,6 +79,16 @@ def test_filters_and_the_status_change_feed(
         ("1", "updated", [{"field": "status", "old": "not_started", "new": "in_progress"}]),
         ("2", "deleted", [{"field": "status", "old": "not_started", "new": None}]),
     ]
+    # A field is matched by its whole name: not a part of one, not a LIKE pattern, not two.
+    progress_feed = changes(client, world, "town_a", "field=progress")
+    assert [(e["item_code"], e["kind"]) for e in progress_feed["items"]] == [  # type: ignore[attr-defined]
+        ("1", "created"),
+        ("2", "created"),
+        ("1", "updated"),
+        ("2", "deleted"),
+    ]
+    for near_miss in ("progres", "rogress", "pr_gress", "pro%", "status progress", "status%20"):
+        assert changes(client, world, "town_a", f"field={near_miss}")["items"] == [], near_miss
     assert [e["kind"] for e in changes(client, world, "town_a", "item=2")["items"]] == [
         "created",
         "updated",

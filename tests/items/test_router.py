@@ -286,13 +286,14 @@ def test_every_change_writes_an_event_with_each_fields_old_and_new_value(
     assert [e.kind for e in events] == [ChangeKind.created, ChangeKind.updated]
     created, updated = events
     assert created.actor_label == "pmo/test"
-    assert {f.field: f.new_value for f in created.fields}["planned_end"] == "2026-04-30"
+    assert {name: new for name, _, new in created.changes}["planned_end"] == "2026-04-30"
     assert updated.actor_label == "town-a/test"
     assert updated.actor_organisation_id == world.orgs["town_a"].id
-    assert {f.field: (f.old_value, f.new_value) for f in updated.fields} == {
+    assert {name: (old, new) for name, old, new in updated.changes} == {
         "status": ("not_started", "in_progress"),
         "progress": (0, 50),
     }
+    assert updated.field_names == " status progress "
 
 
 def test_list_orders_codes_naturally_and_pages_with_a_cursor(
