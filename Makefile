@@ -32,6 +32,7 @@ typecheck: install
 test-sqlite: install bench-tools
 	WBS_TEST_DATABASE=sqlite $(BIN)/pytest
 	$(BIN)/python -m bench.run --smoke --backends sqlite
+	$(BIN)/python -m bench.layers --smoke
 
 test-postgres: install
 	@if $(BIN)/python -c "import sys, sqlalchemy; sqlalchemy.create_engine(sys.argv[1]).connect().close()" "$$WBS_TEST_POSTGRES_URL" 2>/dev/null; then \
