@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated, Protocol
 
 from fastapi import Depends
@@ -85,11 +85,49 @@ def _client_key(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def current_caller(
+@dataclass(frozen=True)
+class TokenToCheck:
+    """A bearer token of the right shape, whose caller is found later, in the handler's thread.
+
+    Looking the token up in a dependency of its own cost every call a trip through the
+    thread pool (FastAPI runs a synchronous dependency in one), as much CPU as the lookup's
+    query (bench/README.md, "HTTP ceiling"). What needs no database is checked at once; the
+    lookup runs in the handler's own trip (service.routing), before the handler.
+    """
+
+    session: Session
+    secret: str
+    client: str
+    limiter: FailedAuthLimiter
+    for_writing: bool = False
+
+    def caller(self) -> Caller:
+        token = find_usable_token(self.session, self.secret, utcnow())
+        if token is None:
+            self.limiter.record_failure(self.client)
+            raise Unauthorized(
+                "the token is unknown, expired or revoked",
+                headers={"WWW-Authenticate": 'Bearer realm="wbs-sync", error="invalid_token"'},
+            )
+        if self.for_writing and token.read_only:
+            raise Forbidden("this token is read-only")
+        return Caller(
+            organisation_id=token.organisation_id,
+            organisation_kind=token.organisation_kind,
+            organisation_code=token.organisation_code,
+            token_id=token.id,
+            token_name=token.name,
+            read_only=token.read_only,
+        )
+
+
+async def bearer_token(
     request: Request,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
-) -> Caller:
+) -> TokenToCheck:
+    # A coroutine: it reads no database, and a synchronous dependency would cost a trip
+    # through the thread pool.
     limiter: FailedAuthLimiter = request.app.state.auth_limiter
     client = _client_key(request)
     wait = limiter.retry_after(client)
@@ -97,39 +135,25 @@ def current_caller(
         raise TooManyRequests(
             "too many failed authentications; retry later", headers={"Retry-After": str(wait)}
         )
-    challenge = {"WWW-Authenticate": 'Bearer realm="wbs-sync"'}
     if credentials is None or credentials.scheme.lower() != "bearer":
         limiter.record_failure(client)
         raise Unauthorized(
-            "an 'Authorization: Bearer <token>' header is required", headers=challenge
+            "an 'Authorization: Bearer <token>' header is required",
+            headers={"WWW-Authenticate": 'Bearer realm="wbs-sync"'},
         )
-    token = find_usable_token(session, credentials.credentials, utcnow())
-    if token is None:
-        limiter.record_failure(client)
-        raise Unauthorized(
-            "the token is unknown, expired or revoked",
-            headers={"WWW-Authenticate": 'Bearer realm="wbs-sync", error="invalid_token"'},
-        )
-    return Caller(
-        organisation_id=token.organisation_id,
-        organisation_kind=token.organisation_kind,
-        organisation_code=token.organisation_code,
-        token_id=token.id,
-        token_name=token.name,
-        read_only=token.read_only,
-    )
+    return TokenToCheck(session, credentials.credentials, client, limiter)
 
 
-async def writing_caller(caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
-    # A coroutine only so that FastAPI runs it on the event loop: it reads no database, and
-    # a synchronous dependency would cost a trip through the thread pool.
-    if caller.read_only:
-        raise Forbidden("this token is read-only")
-    return caller
+async def writing_token(token: Annotated[TokenToCheck, Depends(bearer_token)]) -> TokenToCheck:
+    return replace(token, for_writing=True)
 
 
-CurrentCaller = Annotated[Caller, Depends(current_caller)]
-WritingCaller = Annotated[Caller, Depends(writing_caller)]
+# What a synchronous handler of a OneThreadRoute receives is the Caller: the route finds it
+# from the token in the handler's own trip, before the handler runs. Asynchronous handlers
+# take a BearerToken and call its `caller()` in a trip of their own.
+CurrentCaller = Annotated[Caller, Depends(bearer_token)]
+WritingCaller = Annotated[Caller, Depends(writing_token)]
+BearerToken = Annotated[TokenToCheck, Depends(bearer_token)]
 
 
 def require_pmo(caller: Caller, action: str) -> None:

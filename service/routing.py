@@ -5,18 +5,21 @@ trip through the thread pool, and the request's session dependency commits in a 
 trip costs about as much CPU as a simple query (0.4 ms on a two-core machine, measured in
 bench/README.md), so a GET paid more for thread hand-offs than for its database. Here the
 handler and its commit run in one trip; what it returns is already a pydantic model or a
-Response, so validating it on the event loop reads no database.
+Response, so validating it on the event loop reads no database. The caller's token is looked
+up in the same trip, just before the handler (service.auth.TokenToCheck).
 """
 
 from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any, get_args, get_origin
 
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
+
+from service.auth import Caller, TokenToCheck
 
 
 class OneThreadRoute(APIRoute):
@@ -42,6 +45,15 @@ def in_one_thread(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     A handler that fails commits nothing: the session dependency rolls back, as it always did.
     """
     if inspect.iscoroutinefunction(endpoint) or inspect.isasyncgenfunction(endpoint):
+        if any(
+            _is_caller(p.annotation)
+            for p in inspect.signature(endpoint, eval_str=True).parameters.values()
+        ):
+            # Nothing would find the caller from the token before such a handler ran.
+            raise TypeError(
+                f"{endpoint.__qualname__} is a coroutine: take a BearerToken and call its "
+                "caller() in a worker thread, not a Caller"
+            )
         return endpoint
 
     async def handle(**values: Any) -> Any:
@@ -55,8 +67,16 @@ def in_one_thread(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     return handle
 
 
+def _is_caller(annotation: Any) -> bool:
+    return get_origin(annotation) is Annotated and get_args(annotation)[0] is Caller
+
+
 def _run_and_commit(endpoint: Callable[..., Any], values: dict[str, Any]) -> Any:
-    result = endpoint(**values)
+    # The caller first: for a token that names nobody, or may not write, no handler runs.
+    callers = {
+        name: value.caller() for name, value in values.items() if isinstance(value, TokenToCheck)
+    }
+    result = endpoint(**(values | callers))
     for value in values.values():
         if isinstance(value, Session):
             value.commit()

@@ -13,12 +13,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from service.auth import SessionDep
+from service.auth import CurrentCaller, SessionDep, WritingCaller
 from service.config import Settings
 from service.errors import Conflict
 from service.main import create_app
 from service.organisations.models import Organisation, OrgKind
 from service.routing import OneThreadRoute
+from tests.conftest import World
 
 T = TypeVar("T")
 
@@ -114,3 +115,47 @@ def test_the_handler_keeps_its_name_and_documentation(settings: Settings) -> Non
         "code",
         "as_of",
     }
+
+
+def test_an_authenticated_read_takes_one_trip_with_its_token_lookup(
+    client: TestClient, world: World, thread_trips: list[str]
+) -> None:
+    project = world.projects["a_x"].id
+    thread_trips.clear()
+    response = client.get(f"/api/v1/projects/{project}", headers=world.auth("town_a"))
+    assert response.status_code == 200, response.text
+    # The token's lookup once cost a trip of its own, as much CPU as its query.
+    assert len(thread_trips) == 1, thread_trips
+
+
+def test_a_bad_token_is_refused_before_the_handler_runs(settings: Settings, world: World) -> None:
+    ran: list[str] = []
+    router = APIRouter(route_class=OneThreadRoute)
+
+    @router.post("/guarded")
+    def write_something(session: SessionDep, caller: WritingCaller) -> dict[str, str]:
+        """Runs only for a caller allowed to write."""
+        ran.append(caller.organisation_code)
+        return {"ok": "yes"}
+
+    app = create_app(settings)
+    app.include_router(router)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        unknown = client.post("/guarded", headers={"Authorization": "Bearer wbs_nobody"})
+        read_only = client.post("/guarded", headers=world.auth("vendor_x_read_only"))
+        allowed = client.post("/guarded", headers=world.auth("vendor_x"))
+    assert unknown.status_code == 401
+    assert unknown.headers["WWW-Authenticate"].startswith('Bearer realm="wbs-sync"')
+    assert read_only.status_code == 403
+    assert allowed.status_code == 200
+    assert ran == [world.orgs["vendor_x"].code]
+
+
+def test_a_coroutine_handler_cannot_take_a_caller_it_would_never_be_given() -> None:
+    router = APIRouter(route_class=OneThreadRoute)
+
+    async def reads_the_caller(caller: CurrentCaller) -> dict[str, str]:
+        return {"who": caller.organisation_code}
+
+    with pytest.raises(TypeError, match="take a BearerToken"):
+        router.add_api_route("/held", reads_the_caller)

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Request
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from service.auth import CurrentCaller, SessionDep, view_of
+from service.auth import BearerToken, Caller, SessionDep, TokenToCheck, view_of
 from service.changes import feed
 from service.changes.head import FeedHead
 from service.changes.models import ChangeKind
@@ -53,27 +53,28 @@ LimitQuery = Annotated[int, Query(ge=1, le=1000, description="At most this many 
 async def _follow(
     request: Request,
     session: SessionDep,
-    caller: CurrentCaller,
+    token: TokenToCheck,
     since: str | None,
     selection: feed.FeedFilter,
     limit: int,
     wait: float,
 ) -> ChangePage:
-    def first_look() -> tuple[int, tuple[list[feed.FeedEvent], bool] | None]:
-        """In one trip to a thread: the project's visibility, and a plain page at once.
+    def first_look() -> tuple[Caller, int, tuple[list[feed.FeedEvent], bool] | None]:
+        """In one trip to a thread: the caller, the project's visibility, and a plain page.
 
         The request's transaction ends here (keeping the token's last use). A plain page
         reads in it, needing no second connection; a held request's looks read in sessions
         of their own, so that while it waits it holds no pooled connection.
         """
+        caller = token.caller()
         if selection.project_id is not None:
             get_visible_project(session, caller, selection.project_id)
         after = feed.position_of(since)
         found = feed.read_feed(session, caller, after, selection, limit) if wait <= 0 else None
         session.commit()
-        return after, found
+        return caller, after, found
 
-    after, found = await run_in_threadpool(first_look)
+    caller, after, found = await run_in_threadpool(first_look)
     if found is not None:
         events, has_more = found
         return feed.page(events, after, has_more, selection.field)
@@ -107,7 +108,7 @@ async def _follow(
 async def list_changes(
     request: Request,
     session: SessionDep,
-    caller: CurrentCaller,
+    token: BearerToken,
     since: SinceQuery = None,
     item: ItemQuery = None,
     kind: KindQuery = [],  # noqa: B006 - FastAPI copies query defaults per request
@@ -123,7 +124,7 @@ async def list_changes(
     and each field's old and new value.
     """
     selection = feed.FeedFilter(None, item, tuple(kind), field)
-    return await _follow(request, session, caller, since, selection, limit, wait)
+    return await _follow(request, session, token, since, selection, limit, wait)
 
 
 @router.get("/projects/{project_id}/changes", responses=problem_responses(401, 404, 422, 429))
@@ -131,7 +132,7 @@ async def list_project_changes(
     request: Request,
     project_id: ProjectIdPath,
     session: SessionDep,
-    caller: CurrentCaller,
+    token: BearerToken,
     since: SinceQuery = None,
     item: ItemQuery = None,
     kind: KindQuery = [],  # noqa: B006 - FastAPI copies query defaults per request
@@ -144,4 +145,4 @@ async def list_project_changes(
     The same feed as across projects, for one project.
     """
     selection = feed.FeedFilter(project_id, item, tuple(kind), field)
-    return await _follow(request, session, caller, since, selection, limit, wait)
+    return await _follow(request, session, token, since, selection, limit, wait)
