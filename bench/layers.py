@@ -29,6 +29,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import select, text
+from sqlalchemy.orm import Session
 
 from bench.generate import Scale, generate
 from service import migrations
@@ -37,6 +38,7 @@ from service.config import Settings
 from service.db import create_db_engine
 from service.items.models import Item
 from service.logs import LOGGING_CONFIG
+from service.main import create_app
 from service.organisations.models import Organisation
 from service.projects.service import get_visible_project
 from service.routing import OneThreadRoute
@@ -76,8 +78,6 @@ def project_route(session: SessionDep, caller: CurrentCaller, project_id: int) -
 
 
 def _with_probes(settings: Settings) -> FastAPI:
-    from service.main import create_app
-
     app = create_app(settings)
     app.include_router(PROBES)
     return app
@@ -153,8 +153,6 @@ def _prepare(url: str | None, workdir: Path) -> tuple[str, str, int, str]:
         generate(engine, Scale(5, 200))
     else:
         engine = create_db_engine(Settings(database_url=url))
-    from sqlalchemy.orm import Session
-
     with Session(engine) as session:
         pmo = session.scalars(select(Organisation).where(Organisation.code == "pmo")).one()
         _, token = issue_token(session, pmo, "bench layers")

@@ -85,6 +85,9 @@ def _client_key(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+_CHALLENGE = 'Bearer realm="wbs-sync"'
+
+
 @dataclass(frozen=True)
 class TokenToCheck:
     """A bearer token of the right shape, whose caller is found later, in the handler's thread.
@@ -107,7 +110,7 @@ class TokenToCheck:
             self.limiter.record_failure(self.client)
             raise Unauthorized(
                 "the token is unknown, expired or revoked",
-                headers={"WWW-Authenticate": 'Bearer realm="wbs-sync", error="invalid_token"'},
+                headers={"WWW-Authenticate": f'{_CHALLENGE}, error="invalid_token"'},
             )
         if self.for_writing and token.read_only:
             raise Forbidden("this token is read-only")
@@ -139,7 +142,7 @@ async def bearer_token(
         limiter.record_failure(client)
         raise Unauthorized(
             "an 'Authorization: Bearer <token>' header is required",
-            headers={"WWW-Authenticate": 'Bearer realm="wbs-sync"'},
+            headers={"WWW-Authenticate": _CHALLENGE},
         )
     return TokenToCheck(session, credentials.credentials, client, limiter)
 

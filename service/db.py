@@ -240,9 +240,8 @@ class ConnectionGate:
                 asyncio.Semaphore(self.capacity),
             )
         turns, connections = semaphores
-        # A turn is taken before a connection and both given back together: no one holds a
-        # connection while waiting for a turn, so quick requests cannot starve long ones of
-        # connections they do not use.
+        # A turn before a connection: a quick call waiting for its turn holds no connection,
+        # so the calls queued for turns never keep connections from imports and exports.
         return Slot(connections) if long_work else Slot(turns, connections)
 
 

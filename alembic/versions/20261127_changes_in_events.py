@@ -77,6 +77,8 @@ def upgrade() -> None:
                 {
                     "event_id": event_id,
                     "document": document,
+                    # As service.changes.models.listed_names writes them; a migration keeps
+                    # its own copy, so that later code cannot change what it once did.
                     "names": " " + "".join(f"{name} " for name, _, _ in document),
                 }
                 for event_id, document in documents.items()
