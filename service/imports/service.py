@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from importers.sheet import Diagnostic, ImportRow, ParsedSheet
 from importers.values import clean_long_text, clean_text
-from service.auth import may_plan
+from service.access import may_plan, refused_fields
 from service.changes.models import ChangeKind, ChangeSource
 from service.changes.service import Actor, diff, record_change
 from service.db import SLICE, in_slices, insert_rows, utcnow
@@ -33,41 +33,20 @@ from service.errors import Unprocessable
 from service.imports.answer import AnswerList
 from service.imports.models import ImportRecord
 from service.items.codes import derived_parent_code, natural_key
+from service.items.fields import CODE_FIELDS, DAYS, EVENT_ORDER, LONG_TEXT, SHORT_TEXT
 from service.items.models import Item, Responsibility, Status, item_predecessors
 from service.items.service import SNAPSHOT_COLUMNS, snapshot_values
-from service.ownership import refused_fields
 from service.projects.models import Project
 
 # Rows diffed and written together; tests make it small to cross slice boundaries.
 ROWS_PER_SLICE = SLICE
 
-# Fields a sheet can set, in the order events list them.
-SHEET_FIELDS = (
-    "title",
-    "description",
-    "responsibility",
-    "assignee",
-    "planned_start",
-    "planned_end",
-    "planned_start_text",
-    "planned_end_text",
-    "actual_start",
-    "actual_end",
-    "actual_start_text",
-    "actual_end_text",
-    "status",
-    "progress",
-    "deliverable",
-    "notes",
-    "predecessors",
-)
-_DATE_FIELDS = ("planned_start", "planned_end", "actual_start", "actual_end")
+# Fields a sheet can set (its codes are the rows' own), in the order events list them.
+SHEET_FIELDS = tuple(name for name in EVENT_ORDER if name not in CODE_FIELDS)
 # A group made up from level columns has its title, and what it rolls up from its children.
 _GROUP_FIELDS = {"title", "responsibility", "planned_start", "planned_end", "status"}
 # The table itself: the writes here are Core statements, not ORM unit-of-work flushes.
 _ITEMS = cast(Table, Item.__table__)
-_SHORT_TEXT = ("title", "assignee")
-_LONG_TEXT = ("description", "deliverable", "notes")
 
 
 @dataclass(slots=True)
@@ -189,12 +168,12 @@ def _settle(wanted: dict[str, Any], current: dict[str, Any]) -> None:
     if "predecessors" in wanted:
         known = {natural_key(code): code for code in current.get("predecessors", [])}
         wanted["predecessors"] = [known.get(natural_key(c), c) for c in wanted["predecessors"]]
-    for name, clean in [(n, clean_text) for n in _SHORT_TEXT] + [
-        (n, clean_long_text) for n in _LONG_TEXT
+    for name, clean in [(n, clean_text) for n in SHORT_TEXT] + [
+        (n, clean_long_text) for n in LONG_TEXT
     ]:
         if name in wanted and wanted[name] == clean(current.get(name)):
             wanted[name] = current.get(name)
-    for name in _DATE_FIELDS:
+    for name in DAYS:
         text_name = f"{name}_text"
         if name in wanted and wanted[name] == current.get(name) and wanted.get(text_name) is None:
             wanted[text_name] = current.get(text_name)
@@ -202,7 +181,7 @@ def _settle(wanted: dict[str, Any], current: dict[str, Any]) -> None:
 
 def _column_value(name: str, value: Any) -> Any:
     """A sheet's value (in its JSON form) as the column stores it."""
-    if name in _DATE_FIELDS:
+    if name in DAYS:
         return date.fromisoformat(value) if value else None
     if name == "responsibility":
         return Responsibility(value)

@@ -6,11 +6,11 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 
-from service.auth import CurrentCaller, SessionDep, WritingCaller
 from service.changes.service import Actor
 from service.clock import today
 from service.concurrency import etag
 from service.config import Settings
+from service.deps import CurrentCaller, SessionDep, WritingCaller
 from service.errors import problem_responses
 from service.fields import Day, Instant
 from service.items import bulk, service

@@ -12,35 +12,18 @@ from sqlalchemy import ColumnElement, Select, and_, bindparam, or_, select
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
-from service.auth import may_plan
+from service.access import may_plan, refused_fields
 from service.changes.models import ChangeKind
 from service.changes.service import Actor, diff, record_change
 from service.concurrency import check_if_match
+from service.cursors import decode_cursor, encode_cursor
 from service.db import utcnow
 from service.errors import Conflict, FieldError, Forbidden, NotFound, Unprocessable
 from service.items.codes import derived_parent_code, natural_key
+from service.items.fields import DAYS, PLAIN_COLUMNS, TEXT_COMPANIONS
 from service.items.models import CLOSED_STATUSES, Item, Responsibility, Status, item_predecessors
 from service.items.schemas import ItemCreate, ItemRead, ItemUpdate
-from service.ownership import refused_fields
-from service.pagination import decode_cursor, encode_cursor
 from service.projects.models import Project
-
-# Columns copied as they are between schemas and the table.
-_PLAIN_FIELDS = (
-    "title",
-    "description",
-    "responsibility",
-    "assignee",
-    "planned_start",
-    "planned_end",
-    "actual_start",
-    "actual_end",
-    "status",
-    "progress",
-    "deliverable",
-    "notes",
-)
-_DATE_TEXT_FIELDS = ("planned_start", "planned_end", "actual_start", "actual_end")
 
 
 def is_overdue(planned_end: date | None, status: Status, as_of: date) -> bool:
@@ -102,7 +85,8 @@ def snapshot(item: Item) -> dict[str, Any]:
     )
 
 
-SNAPSHOT_COLUMNS = _PLAIN_FIELDS + tuple(f"{name}_text" for name in _DATE_TEXT_FIELDS)
+# What a snapshot reads off the item's row: its plain columns and the texts kept beside days.
+SNAPSHOT_COLUMNS = PLAIN_COLUMNS + TEXT_COMPANIONS
 
 
 def snapshot_values(
@@ -110,42 +94,33 @@ def snapshot_values(
 ) -> dict[str, Any]:
     """`snapshot` of an item known only by its column values (one written in bulk)."""
     values: dict[str, Any] = {"code": code, "parent_code": parent_code}
-    values.update({name: _json_ready(columns.get(name)) for name in _PLAIN_FIELDS})
-    values.update({f"{name}_text": columns.get(f"{name}_text") for name in _DATE_TEXT_FIELDS})
+    values.update({name: _json_ready(columns.get(name)) for name in PLAIN_COLUMNS})
+    values.update({name: columns.get(name) for name in TEXT_COMPANIONS})
     values["predecessors"] = predecessors
     return values
 
 
+# What an answer reads off the item's row as it is; codes and links are looked up.
+_READ_COLUMNS = (
+    "id",
+    "project_id",
+    "code",
+    *SNAPSHOT_COLUMNS,
+    "version",
+    "created_at",
+    "updated_at",
+)
+
+
 def to_read(item: Item, as_of: date) -> ItemRead:
     """An item as the API shows it (its parent and predecessors loaded)."""
-    parent_code = item.parent.code if item.parent is not None else None
-    predecessors = [predecessor.code for predecessor in item.predecessors]
-    return ItemRead(
-        id=item.id,
-        project_id=item.project_id,
-        code=item.code,
-        parent_code=parent_code,
-        title=item.title,
-        description=item.description,
-        responsibility=item.responsibility,
-        assignee=item.assignee,
-        planned_start=item.planned_start,
-        planned_end=item.planned_end,
-        actual_start=item.actual_start,
-        actual_end=item.actual_end,
-        planned_start_text=item.planned_start_text,
-        planned_end_text=item.planned_end_text,
-        actual_start_text=item.actual_start_text,
-        actual_end_text=item.actual_end_text,
-        status=item.status,
-        progress=item.progress,
-        deliverable=item.deliverable,
-        notes=item.notes,
-        predecessors=predecessors,
-        version=item.version,
-        overdue=is_overdue(item.planned_end, item.status, as_of),
-        created_at=item.created_at,
-        updated_at=item.updated_at,
+    return ItemRead.model_validate(
+        {
+            **{name: getattr(item, name) for name in _READ_COLUMNS},
+            "parent_code": item.parent.code if item.parent is not None else None,
+            "predecessors": [predecessor.code for predecessor in item.predecessors],
+            "overdue": is_overdue(item.planned_end, item.status, as_of),
+        }
     )
 
 
@@ -418,7 +393,7 @@ def create_item(session: Session, project: Project, actor: Actor, data: ItemCrea
         predecessors=predecessors,
         created_at=now,
         updated_at=now,
-        **{name: getattr(data, name) for name in _PLAIN_FIELDS},
+        **{name: getattr(data, name) for name in PLAIN_COLUMNS},
     )
     _ensure_dates_in_order(item)
     session.add(item)
@@ -496,10 +471,10 @@ def _apply(session: Session, project: Project, item: Item, sent: Mapping[str, An
         item.parent = parent
     if new_code != item.code:
         item.code, item.sort_key = new_code, natural_key(new_code)
-    for name in _PLAIN_FIELDS:
+    for name in PLAIN_COLUMNS:
         if name in sent and sent[name] != getattr(item, name):
             setattr(item, name, sent[name])
-            if name in _DATE_TEXT_FIELDS:
+            if name in DAYS:
                 # A day set through the API replaces whatever approximate text a sheet gave.
                 setattr(item, f"{name}_text", None)
 

@@ -6,9 +6,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request
 from starlette.responses import Response
 
-from service.auth import CurrentCaller, SessionDep
 from service.clock import today
 from service.config import Settings
+from service.deps import CurrentCaller, SessionDep
 from service.errors import problem_responses
 from service.fields import Day
 from service.items.models import Responsibility
