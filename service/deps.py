@@ -1,4 +1,4 @@
-"""The request's dependencies as `Annotated` aliases: its session, caller, settings, as-of day.
+"""The request's dependencies as `Annotated` aliases: its session, caller, settings, today.
 
 A route reads one line per parameter; what each alias does is here and nowhere else.
 """
@@ -11,7 +11,7 @@ from datetime import date
 from typing import Annotated
 
 from anyio import CancelScope, to_thread
-from fastapi import Depends, Query
+from fastapi import Depends
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import Request
 
@@ -19,7 +19,6 @@ from service.access import Caller
 from service.auth import TokenToCheck, bearer_token
 from service.clock import today
 from service.config import Settings
-from service.fields import Day
 from service.sessions import ConnectionGate, commit
 
 
@@ -83,20 +82,9 @@ WritingCaller = Annotated[Caller, Depends(writing_token)]
 BearerToken = Annotated[TokenToCheck, Depends(bearer_token)]
 
 
-async def _as_of(
-    request: Request,
-    as_of: Annotated[
-        Day | None,
-        Query(description="Day `overdue` is computed for; default today in WBS_TIMEZONE."),
-    ] = None,
-) -> date:
-    return as_of or today(_settings(request).zone)
-
-
 async def _today(request: Request) -> date:
     return today(_settings(request).zone)
 
 
-# The day overdue is computed for: the `as_of` query parameter, or today in WBS_TIMEZONE.
-AsOfDay = Annotated[date, Depends(_as_of)]
+# Today in WBS_TIMEZONE: the day overdue is computed for unless a request names another.
 Today = Annotated[date, Depends(_today)]

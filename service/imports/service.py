@@ -32,9 +32,10 @@ from service.db import SLICE, in_slices, insert_rows, utcnow
 from service.errors import Unprocessable
 from service.imports.answer import AnswerList
 from service.imports.models import ImportRecord
-from service.items.codes import derived_parent_code, natural_key
+from service.items.codes import natural_key
 from service.items.fields import CODE_FIELDS, DAYS, EVENT_ORDER, LONG_TEXT, SHORT_TEXT
 from service.items.models import Item, Responsibility, Status, item_predecessors
+from service.items.rules import derived_parent_code, parent_cycle, predecessor_cycle
 from service.items.service import SNAPSHOT_COLUMNS, snapshot_values
 from service.projects.models import Project
 
@@ -204,45 +205,6 @@ def _levels(parents: dict[str, str | None], new_codes: set[str]) -> dict[str, in
             levels[code_on_path] = depth
             depth += 1
     return levels
-
-
-def _parent_cycle(parents: dict[str, str | None]) -> list[str] | None:
-    """A chain of codes that leads back to itself, if the parents form one."""
-    done: set[str] = set()
-    for start in parents:
-        path: list[str] = []
-        on_path: set[str] = set()
-        code: str | None = start
-        while code is not None and code not in done:
-            if code in on_path:
-                return [*path[path.index(code) :], code]
-            path.append(code)
-            on_path.add(code)
-            code = parents.get(code)
-        done.update(path)
-    return None
-
-
-def _predecessor_cycle(edges: dict[str, list[str]]) -> tuple[str, str] | None:
-    """(an item, the predecessor that closes a cycle through it), if the links form one."""
-    state: dict[str, int] = {}  # 1: on the walk, 2: finished
-    for start in edges:
-        if state.get(start):
-            continue
-        state[start] = 1
-        stack = [(start, iter(edges.get(start, ())))]
-        while stack:
-            node, children = stack[-1]
-            child = next(children, None)
-            if child is None:
-                state[node] = 2
-                stack.pop()
-            elif state.get(child) == 1:
-                return node, child
-            elif state.get(child) is None:
-                state[child] = 1
-                stack.append((child, iter(edges.get(child, ()))))
-    return None
 
 
 class _Alike:
@@ -507,10 +469,10 @@ class SheetImport:
                 edges[code] = row.predecessors
             elif known is not None:
                 edges[code] = codes_of(self.links.get(known.id, ()))
-        cycle = _parent_cycle(parents)
+        cycle = parent_cycle(parents, parents.get)
         if cycle is not None:
             raise Unprocessable(f"parent codes form a cycle: {' → '.join(cycle)}")
-        closing = _predecessor_cycle(edges)
+        closing = predecessor_cycle(edges, lambda code: edges.get(code, ()))
         if closing is not None:
             node, child = closing
             culprit = next((row for row in self.rows if self._stored(row.code) == node), None)

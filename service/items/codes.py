@@ -11,7 +11,7 @@ CODE_PATTERN = r"^[^\s/\\?#%.\x00-\x1f\x7f][^\s/\\?#%\x00-\x1f\x7f]{0,63}$"
 SORT_KEY_LENGTH = 255
 _NUMBER_WIDTH = 10
 # Hyphen-minus, full stop and their full-width and typographic forms as vendors type them.
-_SEPARATORS = frozenset("-.－．‐−")
+SEPARATORS = frozenset("-.－．‐−")
 _TOKENS = re.compile(r"\d+|[^\W\d_]+")
 
 
@@ -27,12 +27,3 @@ def natural_key(code: str) -> str:
         for token in _TOKENS.findall(normalised)
     )
     return " ".join(tokens)[:SORT_KEY_LENGTH]
-
-
-def derived_parent_code(code: str) -> str | None:
-    """The parent a hierarchical code names: `1-2-3` → `1-2`, `1.2.3.` → `1.2`, `1` → None."""
-    trimmed = code.rstrip("".join(_SEPARATORS))
-    for index in range(len(trimmed) - 1, 0, -1):
-        if trimmed[index] in _SEPARATORS:
-            return trimmed[:index]
-    return None

@@ -19,9 +19,15 @@ from service.concurrency import check_if_match
 from service.cursors import decode_cursor, encode_cursor
 from service.db import utcnow
 from service.errors import Conflict, FieldError, Forbidden, NotFound, Unprocessable
-from service.items.codes import derived_parent_code, natural_key
+from service.items.codes import natural_key
 from service.items.fields import DAYS, PLAIN_COLUMNS, TEXT_COMPANIONS
 from service.items.models import CLOSED_STATUSES, Item, Responsibility, Status, item_predecessors
+from service.items.rules import (
+    dates_out_of_order,
+    derived_parent_code,
+    parent_cycle,
+    predecessor_cycle,
+)
 from service.items.schemas import ItemCreate, ItemRead, ItemUpdate
 from service.projects.models import Project
 
@@ -309,17 +315,18 @@ def _resolve_predecessors(
 
 
 def _ensure_no_parent_cycle(session: Session, item_id: int, parent: Item) -> None:
-    seen: set[int] = set()
-    current: int | None = parent.id
-    while current is not None and current not in seen:
+    def parent_of(current: int) -> int | None:
         if current == item_id:
-            raise _field_error(
-                "parent_code",
-                "the parent would be the item itself or its descendant",
-                "parent_cycle",
-            )
-        seen.add(current)
-        current = session.scalar(select(Item.parent_id).where(Item.id == current))
+            return parent.id
+        found: int | None = session.scalar(select(Item.parent_id).where(Item.id == current))
+        return found
+
+    if parent_cycle([item_id], parent_of) is not None:
+        raise _field_error(
+            "parent_code",
+            "the parent would be the item itself or its descendant",
+            "parent_cycle",
+        )
 
 
 def _ensure_no_predecessor_cycle(session: Session, item: Item, predecessors: list[Item]) -> None:
@@ -331,36 +338,30 @@ def _ensure_no_predecessor_cycle(session: Session, item: Item, predecessors: lis
     )
     for successor_id, predecessor_id in rows:
         edges.setdefault(successor_id, set()).add(predecessor_id)
-    stack = [p.id for p in predecessors]
-    seen: set[int] = set()
-    while stack:
-        current = stack.pop()
-        if current == item.id:
-            raise _field_error(
-                "predecessors",
-                "these predecessors would make the item wait on itself",
-                "predecessor_cycle",
-            )
-        if current not in seen:
-            seen.add(current)
-            stack.extend(edges.get(current, ()))
+    edges[item.id] = {predecessor.id for predecessor in predecessors}
+    if predecessor_cycle([item.id], lambda current: edges.get(current, ())) is not None:
+        raise _field_error(
+            "predecessors",
+            "these predecessors would make the item wait on itself",
+            "predecessor_cycle",
+        )
 
 
 def _ensure_dates_in_order(item: Item) -> None:
-    errors = []
-    for kind in ("planned", "actual"):
-        start, end = getattr(item, f"{kind}_start"), getattr(item, f"{kind}_end")
-        if start is not None and end is not None and end < start:
-            errors.append(
+    found = dates_out_of_order({name: getattr(item, name) for name in DAYS})
+    if found:
+        raise Unprocessable(
+            "; ".join(problem.message for problem in found),
+            errors=[
                 FieldError(
-                    loc=["body", f"{kind}_end"],
-                    field=f"{kind}_end",
-                    message=f"{kind} end {end} is before its start {start}",
+                    loc=["body", problem.field],
+                    field=problem.field,
+                    message=problem.message,
                     type="date_order",
                 )
-            )
-    if errors:
-        raise Unprocessable("; ".join(e.message for e in errors), errors=errors)
+                for problem in found
+            ],
+        )
 
 
 def _ensure_code_free(session: Session, project_id: int, code: str, other_than: int = 0) -> None:
