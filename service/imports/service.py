@@ -32,7 +32,7 @@ from service.db import SLICE, in_slices, insert_rows, utcnow
 from service.errors import Unprocessable
 from service.imports.answer import AnswerList
 from service.imports.models import ImportRecord
-from service.items.codes import natural_key
+from service.items.codes import code_columns, code_key, natural_key
 from service.items.fields import CODE_FIELDS, DAYS, EVENT_ORDER, LONG_TEXT, SHORT_TEXT
 from service.items.models import Item, Responsibility, Status, item_predecessors
 from service.items.rules import derived_parent_code, parent_cycle, predecessor_cycle
@@ -365,6 +365,19 @@ class SheetImport:
     def _check(self) -> None:
         plan = self.plan
         index_of: dict[str, int | KnownItem] = {row.code: i for i, row in enumerate(self.rows)}
+        # Look-alike codes are one code: a second row written 1−2 beside 1-2 repeats it.
+        row_of_key: dict[str, int] = {}
+        for index, row in enumerate(self.rows):
+            first = row_of_key.setdefault(code_key(row.code), index)
+            if first != index:
+                self._error(
+                    row,
+                    "code",
+                    row.code,
+                    f"code {row.code} is already used in row {self.rows[first].row} "
+                    f"(written {self.rows[first].code})",
+                )
+                self.failed.add(index)
         for row, known in zip(self.rows, self.matched, strict=True):
             if known is not None and row.code != known.code and _same_code(row.code, known.code):
                 self.renotated[row.code] = known.code
@@ -378,8 +391,8 @@ class SheetImport:
                 continue
             kept.append(known)
             plan.missing.append((known.code, known.title))
-            clash = index_of.get(known.code)
-            if isinstance(clash, int):
+            clash = row_of_key.get(code_key(known.code))
+            if clash is not None:
                 self._error(
                     self.rows[clash],
                     "code",
@@ -519,7 +532,7 @@ class SheetImport:
             self.session.execute(
                 update(_ITEMS)
                 .where(_ITEMS.c.id == bindparam("moving_id"))
-                .values(code="~" + bindparam("parked")),
+                .values(code="~" + bindparam("parked"), code_key="~" + bindparam("parked")),
                 [{"moving_id": item_id, "parked": str(item_id)} for item_id in moving],
             )
 
@@ -691,8 +704,7 @@ class SheetImport:
                         **dict.fromkeys(SNAPSHOT_COLUMNS),
                         **columns[code],
                         "project_id": self.project.id,
-                        "code": code,
-                        "sort_key": natural_key(code),
+                        **code_columns(code),
                         "parent_id": self._parent_id(code, parents[code]),
                         "version": 1,
                         "created_at": now,
@@ -732,7 +744,7 @@ class SheetImport:
             values: dict[str, Any] = {"updated_at": now, "version": _ITEMS.c.version + 1}
             for name, (_, new) in changes.items():
                 if name == "code":
-                    values["code"], values["sort_key"] = new, natural_key(new)
+                    values.update(code_columns(new))
                 elif name == "parent_code":
                     values["parent_id"] = self._parent_id(code, new)
                 elif name == "predecessors":
