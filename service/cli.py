@@ -34,6 +34,12 @@ def _session(settings: Settings) -> Iterator[Session]:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    trusted = (
+        args.forwarded_allow_ips
+        if args.forwarded_allow_ips is not None
+        else get_settings().trusted_proxies
+    ).strip()
+
     from service.logs import LOGGING_CONFIG
 
     if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
@@ -44,8 +50,10 @@ def _serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         workers=args.workers,
-        proxy_headers=True,
-        forwarded_allow_ips=args.forwarded_allow_ips,
+        # Only proxies the deployment names are believed about the client's address: anyone
+        # else's X-Forwarded-For would let a guesser pose as a new client at every request.
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted or None,
         timeout_graceful_shutdown=args.graceful_timeout,
         log_config=LOGGING_CONFIG,
         # Our own access line names the route template, not the raw URL with its query.
@@ -249,8 +257,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1, help="worker processes")
     serve.add_argument(
         "--forwarded-allow-ips",
-        default="127.0.0.1",
-        help="proxies trusted for X-Forwarded-For/Proto ('*' behind a private load balancer)",
+        default=None,
+        help="comma-separated addresses of the proxies trusted for X-Forwarded-For/Proto "
+        "(default: WBS_TRUSTED_PROXIES, empty: none); never '*' where clients reach the "
+        "service without the proxy",
     )
     serve.add_argument(
         "--graceful-timeout", type=int, default=30, help="seconds to finish requests on SIGTERM"

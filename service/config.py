@@ -44,6 +44,19 @@ class Settings(BaseSettings):
         60, ge=1, description="Window over which failed authentications are counted."
     )
 
+    max_json_body_mb: int = Field(
+        8,
+        ge=1,
+        le=1024,
+        description="Largest JSON request body (a push of 1,000 items is well under 1 MiB).",
+    )
+    trusted_proxies: str = Field(
+        "",
+        max_length=2000,
+        description="Comma-separated addresses of the proxies or load balancers in front of the "
+        "service, whose X-Forwarded-For names the client. Empty: trust none.",
+    )
+
     import_max_upload_mb: int = Field(20, ge=1, le=1024, description="Largest upload accepted.")
     import_max_uncompressed_mb: int = Field(
         200, ge=1, le=8192, description="Largest unpacked size of a workbook (zip bombs)."

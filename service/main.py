@@ -16,6 +16,7 @@ from service.changes.head import FeedHead
 from service.config import Settings, get_settings
 from service.health import router as health_router
 from service.idempotency import middleware as idempotency
+from service.limits import BodyLimitMiddleware
 from service.logs import RequestLogMiddleware
 from service.problems import install_error_handlers
 from service.sessions import ConnectionGate, create_db_engine, create_session_factory
@@ -137,6 +138,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     app.add_middleware(idempotency.IdempotencyMiddleware)
+    # Outside the idempotency layer: a body is bounded, and its sender known, before anything
+    # holds or spools it.
+    app.add_middleware(BodyLimitMiddleware)
     # Added last, so it is outermost: every answer, even a middleware's, gets an id and a line.
     app.add_middleware(RequestLogMiddleware)
     app.include_router(health_router)

@@ -8,10 +8,11 @@ from service.items.models import Item, item_predecessors
 from service.organisations.models import Organisation
 from service.partners.models import Partnership
 from service.projects.models import Project
-from service.tokens.models import ApiToken
+from service.tokens.models import ApiToken, AuthFailure
 
 __all__ = [
     "ApiToken",
+    "AuthFailure",
     "Base",
     "ChangeEvent",
     "FeedCounter",
