@@ -20,6 +20,7 @@ from service.health import router as health_router
 from service.idempotency import middleware as idempotency
 from service.logs import RequestLogMiddleware
 from service.metrics import router as metrics_router
+from service.web import app as pages
 
 DESCRIPTION = """\
 The one true copy of the WBS that a system vendor and a Japanese municipality share:
@@ -120,6 +121,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         generate_unique_id_function=operation_id,
         lifespan=lifespan,
+        # The pages serve /docs from the package (service.web); ReDoc would load from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -143,6 +147,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(metrics_router)
     app.include_router(api_router)
+    pages.install(app)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -8,16 +8,21 @@ from service.items.models import Item, item_predecessors
 from service.organisations.models import Organisation
 from service.projects.models import Project
 from service.tokens.models import ApiToken
+from service.web.models import BrowserSession, PendingUpload, SignInLink, Visit
 
 __all__ = [
     "ApiToken",
     "Base",
+    "BrowserSession",
     "ChangeEvent",
     "FeedCounter",
     "IdempotencyKey",
     "ImportRecord",
     "Item",
     "Organisation",
+    "PendingUpload",
     "Project",
+    "SignInLink",
+    "Visit",
     "item_predecessors",
 ]
