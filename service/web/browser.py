@@ -16,8 +16,10 @@ from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from service.auth import Caller, FailedAuthLimiter, SessionDep, WritingCaller
+from service.access import Caller
+from service.auth import FailedAuthLimiter
 from service.config import Settings
+from service.deps import SessionDep, WritingCaller
 from service.web import signin
 
 SESSION_COOKIE = "wbs_session"

@@ -10,8 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from service.config import Settings
 from service.errors import Unprocessable, problem_responses
+from service.fields import MAX_ID
 from service.organisations.schemas import OrganisationRef
-from service.params import MAX_ID
 from service.routing import OneThreadRoute
 from service.tokens.models import ApiToken
 from service.web import signin

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
+from service.access import may_change
 from service.changes import feed
 from service.changes.service import Actor
 from service.errors import Forbidden, PreconditionFailed, Unprocessable
@@ -22,7 +23,6 @@ from service.items.codes import CODE_PATTERN
 from service.items.models import CLOSED_STATUSES, Item, Responsibility, Status
 from service.items.schemas import ItemRead, ItemUpdate
 from service.items.service import ItemFilters, list_items, read_item, update_item
-from service.ownership import may_change
 from service.params import ProjectIdPath
 from service.projects.models import Project
 from service.projects.service import get_visible_project

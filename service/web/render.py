@@ -14,7 +14,7 @@ from starlette.responses import HTMLResponse
 
 from importers.dates import ERAS
 from service.config import Settings
-from service.exports.service import COLUMNS
+from service.items.fields import ITEM_FIELDS
 from service.tabular import word
 from service.web.browser import (
     FORM_COOKIE,
@@ -105,7 +105,7 @@ def words_for(request: Request) -> Words:
 
 
 # A field's name as the sheets and the export write it.
-LABELS: dict[str, tuple[str, str]] = {name: (ja, en) for name, ja, en, _ in COLUMNS}
+LABELS: dict[str, tuple[str, str]] = {f.name: (f.export_ja, f.export_en) for f in ITEM_FIELDS}
 
 
 def label(field: str, lang: str) -> str:

@@ -23,11 +23,12 @@ from service.changes.service import Actor
 from service.config import Settings
 from service.db import utcnow
 from service.errors import NotFound, PayloadTooLarge, ServiceError
+from service.fields import MAX_ID
 from service.imports import flow
 from service.imports.answer import AnswerList
 from service.imports.models import ImportRecord
 from service.imports.schemas import ImportCounts, MissingItem
-from service.params import MAX_ID, ProjectIdPath
+from service.params import ProjectIdPath
 from service.projects.models import Project
 from service.projects.service import get_visible_project
 from service.web.browser import (
