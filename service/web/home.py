@@ -110,11 +110,10 @@ def changes_after(
     """Events the caller may see, from the change feed, each naming its organisation."""
     events, more = feed.read_feed(session, caller, after, selection, limit)
     ids = {event.actor_organisation_id for event in events} - {None}
-    names = dict(
-        session.execute(select(Organisation.id, Organisation.name).where(Organisation.id.in_(ids)))
-        .tuples()
-        .all()
+    found = session.execute(
+        select(Organisation.id, Organisation.name).where(Organisation.id.in_(ids))
     )
+    names: dict[int, str] = dict(found.all())
     changes = []
     for event in events:
         token_name = event.actor_label.partition("/")[2] or event.actor_label

@@ -91,11 +91,8 @@ def national_rate(progress: Progress) -> float:
 
 def hierarchy(session: Session, project_id: int) -> tuple[dict[int, int], set[int]]:
     """Each item's depth in the WBS, and the items that have children."""
-    parent_of = dict(
-        session.execute(select(Item.id, Item.parent_id).where(Item.project_id == project_id))
-        .tuples()
-        .all()
-    )
+    rows = session.execute(select(Item.id, Item.parent_id).where(Item.project_id == project_id))
+    parent_of: dict[int, int | None] = dict(rows.all())
     depths: dict[int, int] = {}
 
     def depth(item_id: int) -> int:
