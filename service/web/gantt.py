@@ -18,13 +18,13 @@ from html import escape
 from service.items.models import Responsibility
 from service.items.schemas import ItemRead
 
-ROW = 18
+ROW = 20
 HEADER = 46
-LABEL_WIDTH = 400
-CHART_WIDTH = 1200
+LABEL_WIDTH = 380
+CHART_WIDTH = 1000
 WIDTH = LABEL_WIDTH + CHART_WIDTH + 20
-TITLE_CHARS = 24
-BAR = 12
+TITLE_CHARS = 20
+BAR = 13
 
 SIDE_CLASS = {
     Responsibility.vendor: "v",
@@ -35,7 +35,7 @@ SIDE_CLASS = {
 # Inside the SVG, so a downloaded chart looks as it does on the page; the page's own sheet
 # (static/pages.css) repeats none of it.
 STYLE = """
-text{font:11px sans-serif;fill:#111}.g{font-weight:bold}.c{font-family:monospace}
+text{font:12px sans-serif;fill:#111}.g{font-weight:bold}.c{font-family:monospace}
 .v{fill:#1f4e8c}.m{fill:url(#hm);stroke:#8a4b00}.j{fill:url(#hj);stroke:#2d6a2d}
 .s{fill:#333}.p{fill:#000}.o{stroke:#b00020;stroke-width:3}.ow{fill:#b00020;font-weight:bold}
 .band{fill:#f2f2f2}.grid{stroke:#ccc;fill:none}.today{stroke:#b00020;stroke-width:2}
@@ -154,11 +154,11 @@ def render_gantt(
             f"[{escape(words.side_letter(item.responsibility))}] {escape(_short(item.title))}"
         )
         css = ' class="g"' if is_group else ""
-        out.append(f'<text{css} x="{indent}" y="{top + 13}">{label}</text>')
+        out.append(f'<text{css} x="{indent}" y="{top + 14}">{label}</text>')
         start, end = item.planned_start or item.planned_end, item.planned_end or item.planned_start
         if start is None or end is None:
             out.append(
-                f'<text x="{LABEL_WIDTH + 4}" y="{top + 13}">{escape(words.unscheduled)}</text>'
+                f'<text x="{LABEL_WIDTH + 4}" y="{top + 14}">{escape(words.unscheduled)}</text>'
             )
             continue
         left, right = x(start), max(x(end + timedelta(days=1)), x(start) + 2)
@@ -172,10 +172,10 @@ def render_gantt(
             )
             done = round(width * item.progress / 100)
             if done:
-                out.append(f'<path class="p" d="M{left} {top + 11}h{done}v4h-{done}z"/>')
+                out.append(f'<path class="p" d="M{left} {top + 12}h{done}v4h-{done}z"/>')
         if item.overdue:
             out.append(
-                f'<text class="ow" x="{right + 4}" y="{top + 13}">⚠{escape(words.overdue)}</text>'
+                f'<text class="ow" x="{right + 4}" y="{top + 14}">⚠{escape(words.overdue)}</text>'
             )
         ends[item.code] = (right, middle)
         starts[item.code] = (left, middle)

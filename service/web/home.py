@@ -30,7 +30,8 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 DUE_WITHIN_DAYS = 14
 LIST_LIMIT = 200
-CHANGES_SHOWN = 50
+CHANGES_SHOWN = 20
+FEED_PAGE = 50
 # Without a previous visit, "what changed" looks back this far.
 FIRST_VISIT_DAYS = 7
 
@@ -190,7 +191,7 @@ def changes_page(
     person: CurrentPerson,
     after: Annotated[int, Query(ge=0, le=2**62)] = 0,
 ) -> Response:
-    changes, more = changes_after(session, person.caller, after, feed.FeedFilter(), CHANGES_SHOWN)
+    changes, more = changes_after(session, person.caller, after, feed.FeedFilter(), FEED_PAGE)
     names = project_names(session, {change.event.project_id for change in changes})
     return page(
         request,

@@ -18,11 +18,11 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from service import migrations
-from service.db import create_session_factory
 from service.demo import issue_demo_tokens, load_demo
 from service.exports.service import export_workbook
 from service.items.models import Item
 from service.projects.models import Project
+from service.sessions import create_session_factory
 from tests.conftest import start_server, stop_server
 from tests.web.chromium import launch, missing_reason
 
@@ -87,7 +87,7 @@ def main() -> int:
         try:
             with sync_playwright() as playwright:
                 browser = launch(playwright)
-                page = browser.new_page(viewport=VIEWPORT)
+                page = browser.new_page(viewport=VIEWPORT, locale="ja-JP")
                 page.goto(f"{base}/sign-in")
                 shoot(page, "sign-in")
                 sign_in(page, base, tokens["sakura-town"])
@@ -95,6 +95,9 @@ def main() -> int:
                 page.goto(f"{base}/projects/{project.id}")
                 shoot(page, "project")
                 page.goto(f"{base}/projects/{project.id}/items/{late}")
+                page.get_by_label("進捗率").fill("80")
+                page.get_by_label("備考").fill("住民課で確認中。12月第2週に完了予定")
+                page.get_by_role("button", name="保存").click()
                 shoot(page, "item")
                 page.goto(f"{base}/projects/{project.id}/gantt")
                 shoot(page, "gantt")
