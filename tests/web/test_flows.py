@@ -139,6 +139,18 @@ def test_a_form_without_its_check_value_is_refused_with_a_page_that_says_why(
     assert item.status is Status.in_progress
 
 
+def test_when_the_server_refuses_a_one_click_change_the_page_says_why(
+    visit: VisitFactory, world: World, plan: Plan
+) -> None:
+    """htmx would leave the page as it was; the form goes the plain way and shows the refusal."""
+    browser = visit()
+    page = browser.sign_in(world.tokens["town_a"])
+    page.evaluate("document.querySelectorAll('input[name=csrf]').forEach(i => i.value = 'x')")
+    page.locator("#overdue-table").get_by_role("button", name=re.compile("完了にする")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("この操作はできません")
+    expect(page.get_by_role("alert")).to_contain_text("フォームを受け付けられませんでした")
+
+
 @JS
 def test_a_read_only_token_gets_pages_without_forms_that_would_fail(
     visit: VisitFactory, world: World, plan: Plan, javascript: bool
