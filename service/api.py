@@ -7,10 +7,10 @@ from service.exports.router import router as exports_router
 from service.imports.router import router as imports_router
 from service.items.router import router as items_router
 from service.organisations.router import router as organisations_router
+from service.people.router import router as sign_in_links_router
 from service.projects.router import router as projects_router
 from service.reports.router import router as reports_router
 from service.tokens.router import router as tokens_router
-from service.web.links import router as sign_in_links_router
 
 API_PREFIX = "/api/v1"
 

@@ -107,8 +107,8 @@ def _pages_url(settings: Settings) -> str:
 
 
 def _sign_in_link(args: argparse.Namespace) -> int:
+    from service.people.service import issue_link, link_url
     from service.tokens.models import ApiToken
-    from service.web.signin import issue_link, link_url
 
     settings = get_settings()
     with _session(settings) as session:

@@ -15,10 +15,10 @@ from service.items.models import CLOSED_STATUSES, Responsibility, Status
 from service.items.schemas import ItemCreate
 from service.items.service import create_item
 from service.organisations.models import Organisation, OrgKind
+from service.people.service import issue_link, link_url
 from service.projects.models import Project
 from service.tokens.models import ApiToken
 from service.tokens.service import issue_token
-from service.web.signin import issue_link, link_url
 
 DEMO_TOKEN_NAME = "demo"
 # The demo is loaded once: its vendor's presence says it has been.

@@ -6,9 +6,9 @@ from service.idempotency.models import IdempotencyKey
 from service.imports.models import ImportRecord
 from service.items.models import Item, item_predecessors
 from service.organisations.models import Organisation
+from service.people.models import BrowserSession, PendingUpload, SignInLink, Visit
 from service.projects.models import Project
 from service.tokens.models import ApiToken
-from service.web.models import BrowserSession, PendingUpload, SignInLink, Visit
 
 __all__ = [
     "ApiToken",

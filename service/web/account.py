@@ -9,8 +9,8 @@ from starlette.responses import RedirectResponse, Response
 
 from service.config import Settings
 from service.db import utcnow
+from service.people import service as signin
 from service.tokens.service import find_usable_token
-from service.web import signin
 from service.web.browser import (
     DATES_COOKIE,
     LANGUAGE_COOKIE,

@@ -20,7 +20,7 @@ from service.access import Caller
 from service.auth import FailedAuthLimiter
 from service.config import Settings
 from service.deps import SessionDep, WritingCaller
-from service.web import signin
+from service.people import service as signin
 
 SESSION_COOKIE = "wbs_session"
 # The anonymous visitor's form key, for the sign-in forms (before there is a session).

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import Request
+from fastapi import Path, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
@@ -15,6 +16,8 @@ from service.reports.service import ReportScope, overdue_report, progress_report
 from service.tabular import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, to_csv, to_xlsx
 from service.web.browser import preferences
 
+ReportPath = Annotated[str, Path(pattern="^(progress|overdue)$")]
+ExtensionPath = Annotated[str, Path(pattern="^(xlsx|csv)$")]
 # The API's own cap on a report's rows.
 REPORT_ROWS = 10_000
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Query, Request
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
@@ -23,7 +23,7 @@ from service.projects.models import Project
 from service.reports.schemas import OverdueRow
 from service.reports.service import ReportScope, overdue_report, progress_report
 from service.web.browser import Caller, CurrentPerson, PageRoute, Person, SessionDep
-from service.web.downloads import table_download
+from service.web.downloads import ExtensionPath, ReportPath, table_download
 from service.web.render import page
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -215,8 +215,6 @@ def _overview_scope(
 
 
 FilterQuery = Annotated[str | None, Query(max_length=200)]
-ReportPath = Annotated[str, Path(pattern="^(progress|overdue)$")]
-ExtensionPath = Annotated[str, Path(pattern="^(xlsx|csv)$")]
 
 
 @router.get("/overview")

@@ -40,7 +40,7 @@ from service.web.browser import (
     WritingPerson,
     local_path,
 )
-from service.web.downloads import attachment, table_download
+from service.web.downloads import ExtensionPath, ReportPath, attachment, table_download
 from service.web.home import as_of, changes_after
 from service.web.render import PAGE_HEADERS, Words, label, page, words_for
 
@@ -51,7 +51,6 @@ PAGE_SIZE = 200
 HISTORY_SHOWN = 100
 GANTT_LIMIT = 10_000
 CodePath = Annotated[str, Path(pattern=CODE_PATTERN)]
-ExtensionPath = Annotated[str, Path(pattern="^(xlsx|csv)$")]
 # The fields a person updates on an item's page, in the form's order.
 PROGRESS_FORM = ("status", "progress", "actual_start", "actual_end", "assignee")
 
@@ -499,27 +498,15 @@ def wbs_download(
     )
 
 
-@router.get("/projects/{project_id}/overdue.{extension}")
-def overdue_download(
+@router.get("/projects/{project_id}/reports/{report}.{extension}")
+def report_download(
     request: Request,
     project_id: ProjectIdPath,
+    report: ReportPath,
     extension: ExtensionPath,
     session: SessionDep,
     person: CurrentPerson,
 ) -> Response:
     project = get_visible_project(session, person.caller, project_id)
     scope = ReportScope(person.caller, project.id)
-    return table_download(request, session, scope, "overdue", extension)
-
-
-@router.get("/projects/{project_id}/progress.{extension}")
-def progress_download(
-    request: Request,
-    project_id: ProjectIdPath,
-    extension: ExtensionPath,
-    session: SessionDep,
-    person: CurrentPerson,
-) -> Response:
-    project = get_visible_project(session, person.caller, project_id)
-    scope = ReportScope(person.caller, project.id)
-    return table_download(request, session, scope, "progress", extension)
+    return table_download(request, session, scope, report, extension)

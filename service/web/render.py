@@ -15,6 +15,7 @@ from starlette.responses import HTMLResponse
 from importers.dates import ERAS
 from service.config import Settings
 from service.items.fields import ITEM_FIELDS
+from service.people.service import csrf_token
 from service.tabular import word
 from service.web.browser import (
     FORM_COOKIE,
@@ -24,7 +25,6 @@ from service.web.browser import (
     preferences,
     set_cookie,
 )
-from service.web.signin import csrf_token
 
 HERE = Path(__file__).parent
 environment = Environment(

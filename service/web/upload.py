@@ -15,10 +15,11 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
+from service.changes.models import ChangeEvent
 from service.changes.service import Actor
 from service.config import Settings
 from service.db import utcnow
@@ -29,6 +30,7 @@ from service.imports.answer import AnswerList
 from service.imports.models import ImportRecord
 from service.imports.schemas import ImportCounts, MissingItem
 from service.params import ProjectIdPath
+from service.people.models import PendingUpload
 from service.projects.models import Project
 from service.projects.service import get_visible_project
 from service.web.browser import (
@@ -39,9 +41,7 @@ from service.web.browser import (
     SessionDep,
     WritingPerson,
 )
-from service.web.models import PendingUpload
 from service.web.render import page, words_for
-from service.web.signin import feed_position_of_project
 
 router = APIRouter(route_class=LongPageRoute, include_in_schema=False)
 
@@ -49,6 +49,16 @@ router = APIRouter(route_class=LongPageRoute, include_in_schema=False)
 SHOWN = 500
 PAST_IMPORTS = 20
 PendingPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+def feed_position_of_project(session: Session, project_id: int) -> int:
+    """The newest feed position among the project's events (0 before any)."""
+    return (
+        session.scalar(
+            select(func.max(ChangeEvent.seq)).where(ChangeEvent.project_id == project_id)
+        )
+        or 0
+    )
 
 
 def first_entries(chunks: Iterator[bytes], limit: int) -> list[Any]:

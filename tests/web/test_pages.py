@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from service.config import Settings
 from service.items.models import Item, Status
 from service.main import create_app
-from service.web.models import PendingUpload
+from service.people.models import PendingUpload
 from service.web.render import era_day, western_day
 from tests.conftest import ItemFactory, World
 from tests.web.forms import csrf_of, post_form, sign_in
@@ -143,8 +143,8 @@ PAGES = (
     "/gantt.svg",
     "/upload",
     "/wbs.xlsx",
-    "/overdue.csv",
-    "/progress.xlsx",
+    "/reports/overdue.csv",
+    "/reports/progress.xlsx",
 )
 
 

@@ -14,9 +14,9 @@ from service.cli import main
 from service.config import Settings, get_settings
 from service.db import utcnow
 from service.main import create_app
+from service.people.models import BrowserSession, SignInLink
 from service.tokens.models import ApiToken
 from service.tokens.service import hash_secret
-from service.web.models import BrowserSession, SignInLink
 from tests.conftest import World
 from tests.web.forms import csrf_of, post_form, sign_in
 

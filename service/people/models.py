@@ -1,4 +1,4 @@
-"""What the pages keep between requests, so that any of several stateless processes answers.
+"""What the pages keep of people between requests, so that any of several processes answers.
 
 Secrets (a session's cookie, a sign-in link) are stored only as their SHA-256: a copy of the
 database signs nobody in.

@@ -1,4 +1,4 @@
-"""Signing people in: one-time links, browser sessions, and where each person last was.
+"""People at the pages: one-time sign-in links, browser sessions, where each person last was.
 
 A session acts as one token, so history names the person who signed in, and a token that is
 revoked or expires ends its sessions and its unused links at once. No HTTP here.
@@ -17,13 +17,13 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from service.changes.models import ChangeEvent, FeedCounter
+from service.changes.models import FeedCounter
 from service.db import utcnow, write_unless_locked
 from service.errors import Unprocessable
 from service.organisations.models import Organisation, OrgKind
+from service.people.models import BrowserSession, PendingUpload, SignInLink, Visit
 from service.tokens.models import ApiToken
 from service.tokens.service import hash_secret, is_usable
-from service.web.models import BrowserSession, PendingUpload, SignInLink, Visit
 
 LINK_PATH = "/sign-in/link/"
 MAX_LINK_HOURS = 24 * 14
@@ -228,13 +228,3 @@ def find_session(session: Session, secret: str, idle: timedelta) -> SignedIn | N
 
 def close_session(session: Session, session_id: int) -> None:
     session.execute(delete(BrowserSession).where(BrowserSession.id == session_id))
-
-
-def feed_position_of_project(session: Session, project_id: int) -> int:
-    """The newest feed position among the project's events (0 before any)."""
-    return (
-        session.scalar(
-            select(func.max(ChangeEvent.seq)).where(ChangeEvent.project_id == project_id)
-        )
-        or 0
-    )
