@@ -207,3 +207,28 @@ def test_the_command_line_prints_a_link_for_a_token(
         db.scalar(select(SignInLink.issued_by).where(SignInLink.secret_hash == hash_secret(secret)))
         == "cli"
     )
+
+
+def test_the_demo_prints_a_link_that_signs_each_organisation_in(
+    database_url: str,
+    db: Session,
+    client: TestClient,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("WBS_DATABASE_URL", database_url)
+    get_settings.cache_clear()
+    try:
+        assert main(["demo"]) == 0
+    finally:
+        get_settings.cache_clear()
+    links = dict(
+        line.strip().split(": ", 1)
+        for line in capsys.readouterr().out.splitlines()
+        if "/sign-in/link/" in line
+    )
+    assert set(links) == {"pmo", "sakura-town", "midori-city", "mirai-sys"}
+    path = links["sakura-town"].removeprefix("http://127.0.0.1:8000")
+    page = client.get(path)
+    client.post("/sign-in/link", data={"csrf": csrf_of(page), "secret": path.rsplit("/", 1)[1]})
+    assert "ホーム: さくら町" in client.get("/").text
