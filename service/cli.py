@@ -92,16 +92,46 @@ def _openapi(args: argparse.Namespace) -> int:
 
 def _demo(_args: argparse.Namespace) -> int:
     from service.clock import today
-    from service.demo import issue_demo_tokens, load_demo
+    from service.demo import issue_demo_links, issue_demo_tokens, load_demo
 
     settings = get_settings()
     with _session(settings) as session:
         loaded = load_demo(session, today(settings.zone))
         tokens = issue_demo_tokens(session)
+        session.flush()
+        links = issue_demo_links(session, _pages_url(settings), settings.web_sign_in_link_hours)
     print("demo data loaded" if loaded else "demo data already present; new demo tokens issued")
     print("Tokens for the demo organisations (earlier demo tokens are revoked):")
     for code, secret in tokens.items():
         print(f"  export WBS_TOKEN_{code.upper().replace('-', '_')}={secret}")
+    print("Or sign in to the pages with a one-time link (each works once):")
+    for code, url in links.items():
+        print(f"  {code}: {url}")
+    return 0
+
+
+def _pages_url(settings: Settings) -> str:
+    return settings.web_public_url or "http://127.0.0.1:8000"
+
+
+def _sign_in_link(args: argparse.Namespace) -> int:
+    from service.people.service import issue_link, link_url
+    from service.tokens.models import ApiToken
+
+    settings = get_settings()
+    with _session(settings) as session:
+        token = session.get(ApiToken, args.token)
+        if token is None:
+            print(
+                f"error: there is no token {args.token} (see `wbs-sync token list`)",
+                file=sys.stderr,
+            )
+            return 2
+        _link, secret = issue_link(
+            session, token, "cli", args.hours or settings.web_sign_in_link_hours
+        )
+    # Only the link on stdout, so a script can mail it: LINK=$(wbs-sync sign-in-link --token 5)
+    print(link_url(_pages_url(settings), secret))
     return 0
 
 
@@ -305,6 +335,15 @@ def build_parser() -> argparse.ArgumentParser:
     token_revoke = token_actions.add_parser("revoke", help="revoke a token by id")
     token_revoke.add_argument("id", type=int)
     token.set_defaults(handler=_token)
+
+    link = commands.add_parser(
+        "sign-in-link", help="issue a one-time link that signs a browser in as a token"
+    )
+    link.add_argument("--token", type=int, required=True, help="token id (wbs-sync token list)")
+    link.add_argument(
+        "--hours", type=int, help="hours it works (default WBS_WEB_SIGN_IN_LINK_HOURS)"
+    )
+    link.set_defaults(handler=_sign_in_link)
 
     imports = commands.add_parser("import", help="import a WBS workbook or CSV into a project")
     imports.add_argument("file", type=Path)

@@ -7,6 +7,7 @@ from service.imports.models import ImportRecord
 from service.items.models import Item, item_predecessors
 from service.organisations.models import Organisation
 from service.partners.models import Partnership
+from service.people.models import BrowserSession, PendingUpload, SignInLink, Visit
 from service.projects.models import Project
 from service.tokens.models import ApiToken, AuthFailure
 
@@ -14,6 +15,7 @@ __all__ = [
     "ApiToken",
     "AuthFailure",
     "Base",
+    "BrowserSession",
     "ChangeEvent",
     "FeedCounter",
     "IdempotencyKey",
@@ -21,6 +23,9 @@ __all__ = [
     "Item",
     "Organisation",
     "Partnership",
+    "PendingUpload",
     "Project",
+    "SignInLink",
+    "Visit",
     "item_predecessors",
 ]

@@ -82,12 +82,17 @@ _TOKEN_BY_HASH = (
 )
 
 
+def is_usable(revoked_at: datetime | None, expires_at: datetime | None, now: datetime) -> bool:
+    """A token works until it is revoked or expires; so does every session signed in with it."""
+    return revoked_at is None and (expires_at is None or expires_at > now)
+
+
 def find_usable_token(session: Session, secret: str, now: datetime) -> UsableToken | None:
     digest = hash_secret(secret)
     row = session.execute(_TOKEN_BY_HASH, {"digest": digest}).one_or_none()
     if row is None or not hmac.compare_digest(row.token_hash, digest):
         return None
-    if row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
+    if not is_usable(row.revoked_at, row.expires_at, now):
         return None
     if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
         touch = update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now)
