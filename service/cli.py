@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import sys
 import tempfile
@@ -32,19 +33,20 @@ def _session(settings: Settings) -> Iterator[Session]:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        # Every worker inherits it; a fresh folder, so no process's old counts are added in.
+        # Set before anything imports prometheus_client, which reads it once, at its import:
+        # a single-worker server imported it first and answered /metrics with nothing.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="wbs-sync-metrics-")
     import uvicorn
+
+    from service.logs import LOGGING_CONFIG
 
     trusted = (
         args.forwarded_allow_ips
         if args.forwarded_allow_ips is not None
         else get_settings().trusted_proxies
     ).strip()
-
-    from service.logs import LOGGING_CONFIG
-
-    if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
-        # Every worker inherits it; a fresh folder, so no process's old counts are added in.
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="wbs-sync-metrics-")
     uvicorn.run(
         "service.main:app",
         host=args.host,
@@ -366,6 +368,9 @@ def _settings_problems(error: ValidationError) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # What the command prints (tokens, links, progress) comes out line by line even into a pipe.
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(line_buffering=True)
     args = build_parser().parse_args(argv)
     try:
         # Checked before anything starts, so a bad value is one clear line, not a traceback.

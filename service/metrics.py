@@ -37,3 +37,13 @@ def observe_request(method: str, route: str, status: int, seconds: float, engine
     LATENCY.labels(method, route).observe(seconds)
     if isinstance(engine.pool, QueuePool):
         POOL_IN_USE.set(engine.pool.checkedout())
+
+
+IN_FLIGHT = Gauge(
+    "wbs_http_requests_in_flight", "HTTP requests being answered now.",
+    multiprocess_mode="livesum",
+)  # fmt: skip
+LONG_POLLS_HELD = Gauge(
+    "wbs_feed_long_polls_held", "Change-feed requests held waiting for news now.",
+    multiprocess_mode="livesum",
+)  # fmt: skip

@@ -269,3 +269,23 @@ def serve(database_url: str, world: World, tmp_path: Path) -> Iterator[ServerFac
     yield start
     for process in started:
         stop_server(process)
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = 30) -> None:
+    """Poll until the condition holds: a test waits for what it needs to see, not for a time."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"gave up waiting for {what} after {timeout} s")
+        time.sleep(0.02)
+
+
+def gauge(base: str, name: str) -> float:
+    """A gauge's value as the server's /metrics reports it (summed over its processes)."""
+    text = httpx2.get(f"{base}/metrics", timeout=10).text
+    values = [
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith(name) and not line.startswith("#")
+    ]
+    return sum(values)
