@@ -77,7 +77,8 @@ def _db(args: argparse.Namespace) -> int:
 
 
 def _openapi(args: argparse.Namespace) -> int:
-    from service.main import create_app, openapi_document
+    from service.main import create_app
+    from service.openapi import openapi_document
 
     document = openapi_document(create_app())
     path: Path = args.output

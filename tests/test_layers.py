@@ -24,6 +24,7 @@ HTTP_MODULES = {
     "service.logs",
     "service.main",
     "service.pagination",
+    "service.openapi",
     "service.params",
     "service.problems",
     "service.routing",
