@@ -10,6 +10,7 @@ from service.organisations.router import router as organisations_router
 from service.projects.router import router as projects_router
 from service.reports.router import router as reports_router
 from service.tokens.router import router as tokens_router
+from service.webhooks.router import router as webhooks_router
 
 API_PREFIX = "/api/v1"
 
@@ -23,5 +24,6 @@ for feature_router in (
     reports_router,
     changes_router,
     exports_router,
+    webhooks_router,
 ):
     api_router.include_router(feature_router)

@@ -9,6 +9,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
@@ -17,6 +18,7 @@ from service.config import Settings, get_settings
 from service.db import create_db_engine, create_session_factory
 from service.errors import ServiceError
 from service.organisations.models import OrgKind
+from service.webhooks.commands import WorkerBeside, add_commands
 
 DEFAULT_OPENAPI_PATH = Path("openapi/openapi.json")
 
@@ -34,11 +36,24 @@ def _session(settings: Settings) -> Iterator[Session]:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from service.logs import LOGGING_CONFIG
-
     if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
         # Every worker inherits it; a fresh folder, so no process's old counts are added in.
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="wbs-sync-metrics-")
+    # Started after the folder is set, so its deliveries count in this server's /metrics.
+    beside = WorkerBeside() if args.with_worker else None
+    if beside is not None:
+        beside.start()
+    try:
+        _run_uvicorn(uvicorn, args)
+    finally:
+        if beside is not None:
+            beside.stop()
+    return 0
+
+
+def _run_uvicorn(uvicorn: Any, args: argparse.Namespace) -> None:
+    from service.logs import LOGGING_CONFIG
+
     uvicorn.run(
         "service.main:app",
         host=args.host,
@@ -51,7 +66,6 @@ def _serve(args: argparse.Namespace) -> int:
         # Our own access line names the route template, not the raw URL with its query.
         access_log=False,
     )
-    return 0
 
 
 def _db(args: argparse.Namespace) -> int:
@@ -255,6 +269,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--graceful-timeout", type=int, default=30, help="seconds to finish requests on SIGTERM"
     )
+    serve.add_argument(
+        "--with-worker",
+        action="store_true",
+        help="also run one `wbs-sync worker` (deliveries, reminders) beside the server",
+    )
     serve.set_defaults(handler=_serve)
 
     db = commands.add_parser("db", help="database migrations")
@@ -304,6 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
     imports.add_argument("--prune", action="store_true", help="delete items the sheet lacks")
     imports.add_argument("--org", help="import as this organisation (default: the vendor)")
     imports.set_defaults(handler=_import)
+    add_commands(commands)
     return parser
 
 
@@ -311,7 +331,9 @@ def _settings_problems(error: ValidationError) -> str:
     lines = ["the configuration is not valid:"]
     for problem in error.errors():
         name = "WBS_" + "_".join(str(part) for part in problem["loc"]).upper()
-        lines.append(f"  {name}: {problem['msg']} (got {problem.get('input')!r})")
+        # The value a secret was set to is not repeated: a mistyped key is still mostly a key.
+        given = "" if "secret" in name or "password" in name else f" (got {problem.get('input')!r})"
+        lines.append(f"  {name}: {problem['msg']}{given}")
     lines.append("every setting is described in docs/configuration.md")
     return "\n".join(lines)
 

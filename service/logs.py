@@ -38,6 +38,8 @@ class JsonFormatter(logging.Formatter):
         entry.update(
             {name: getattr(record, name) for name in _ACCESS_FIELDS if hasattr(record, name)}
         )
+        # Other named values a line carries: `extra={"fields": {...}}`.
+        entry.update(getattr(record, "fields", {}))
         if record.exc_info:
             entry["error"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)

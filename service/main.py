@@ -20,6 +20,7 @@ from service.health import router as health_router
 from service.idempotency import middleware as idempotency
 from service.logs import RequestLogMiddleware
 from service.metrics import router as metrics_router
+from service.webhooks.gauges import QueueCollector
 
 DESCRIPTION = """\
 The one true copy of the WBS that a system vendor and a Japanese municipality share:
@@ -136,6 +137,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.auth_limiter = FailedAuthLimiter(
         settings.auth_failure_limit, settings.auth_failure_window_seconds
     )
+    app.state.metric_collectors = [QueueCollector(engine)]
     install_error_handlers(app)
     app.add_middleware(idempotency.IdempotencyMiddleware)
     # Added last, so it is outermost: every answer, even a middleware's, gets an id and a line.

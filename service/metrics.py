@@ -39,6 +39,12 @@ IMPORT_DURATION = Histogram(
     "wbs_import_duration_seconds", "Import duration, from upload to answer.",
     buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120),
 )  # fmt: skip
+WEBHOOK_DELIVERIES = Counter(
+    "wbs_webhook_deliveries_total",
+    "Delivery attempts by subscription kind and result (delivered, retrying, gave_up, "
+    "disabled, lost_lease).",
+    ["kind", "result"],
+)
 POOL_IN_USE = Gauge(
     "wbs_db_pool_connections_in_use", "Database connections checked out of the pool.",
     multiprocess_mode="livesum",
@@ -60,4 +66,10 @@ def get_metrics(request: Request) -> Response:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+    # Figures read from the database at scrape time (the webhook queue), the same whichever
+    # process answers, and still there when no worker runs.
+    from_database = CollectorRegistry()
+    for collector in getattr(request.app.state, "metric_collectors", ()):
+        from_database.register(collector)
+    body = generate_latest(registry) + generate_latest(from_database)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -8,16 +8,22 @@ from service.items.models import Item, item_predecessors
 from service.organisations.models import Organisation
 from service.projects.models import Project
 from service.tokens.models import ApiToken
+from service.webhooks.models import Attempt, Delivery, DigestSent, OverdueNotice, Subscription
 
 __all__ = [
     "ApiToken",
+    "Attempt",
     "Base",
     "ChangeEvent",
+    "Delivery",
+    "DigestSent",
     "FeedCounter",
     "IdempotencyKey",
     "ImportRecord",
     "Item",
     "Organisation",
+    "OverdueNotice",
     "Project",
+    "Subscription",
     "item_predecessors",
 ]

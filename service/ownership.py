@@ -62,3 +62,9 @@ def refused_fields(
 ) -> list[str]:
     """The fields among `fields` that `kind` may not change on an item of `responsibility`."""
     return sorted(field for field in set(fields) if not may_change(kind, responsibility, field))
+
+
+def involves(kind: OrgKind, responsibility: Responsibility) -> bool:
+    """Whether an organisation of this kind is a responsible party of such an item (both
+    sides are, of a joint one; the PMO of none)."""
+    return kind in _RESPONSIBLE_KINDS[responsibility]
