@@ -9,8 +9,9 @@ from sqlalchemy import Connection
 
 from alembic import context
 from service.config import get_settings
-from service.db import UTCDateTime, create_db_engine
+from service.db import UTCDateTime
 from service.models import Base
+from service.sessions import create_db_engine
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logging", True):

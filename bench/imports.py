@@ -20,9 +20,9 @@ from sqlalchemy import insert, select
 from service.changes.models import ChangeSource
 from service.changes.service import Actor
 from service.config import Settings
-from service.db import create_db_engine, create_session_factory
 from service.organisations.models import Organisation, OrgKind
 from service.projects.models import Project
+from service.sessions import create_db_engine, create_session_factory
 
 
 @dataclass(frozen=True)

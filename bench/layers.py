@@ -33,15 +33,15 @@ from sqlalchemy.orm import Session
 
 from bench.generate import Scale, generate
 from service import migrations
-from service.auth import CurrentCaller, SessionDep
 from service.config import Settings
-from service.db import create_db_engine
+from service.deps import CurrentCaller, SessionDep
 from service.items.models import Item
 from service.logs import LOGGING_CONFIG
 from service.main import create_app
 from service.organisations.models import Organisation
 from service.projects.service import get_visible_project
 from service.routing import OneThreadRoute
+from service.sessions import create_db_engine
 from service.tokens.service import issue_token
 
 PROBES = APIRouter(prefix="/bench-probes", route_class=OneThreadRoute)

@@ -35,9 +35,8 @@ from bench import http, imports
 from bench.generate import AS_OF, Scale, generate
 from bench.workbook import workbook_bytes
 from service import migrations
-from service.auth import Caller
+from service.access import Caller
 from service.config import Settings
-from service.db import create_db_engine
 from service.items.models import Item, Responsibility
 from service.items.schemas import ItemPage
 from service.items.service import ItemFilters, list_items
@@ -45,6 +44,7 @@ from service.main import create_app
 from service.organisations.models import Organisation, OrgKind
 from service.projects.models import Project
 from service.reports.service import ReportScope, overdue_report
+from service.sessions import create_db_engine
 from service.tokens.service import issue_token
 
 POSTGRES_URL = os.environ.get(

@@ -1,51 +1,31 @@
-"""Who is calling, and what they may see and change."""
+"""Bearer tokens: the scheme, finding the caller, and the failed-authentication limiter.
+
+What a caller may see and change is service/access.py's.
+"""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, replace
-from typing import Annotated, Protocol
+from dataclasses import dataclass
+from typing import Annotated
 
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import ColumnElement, false, true
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 
-from service.db import request_session, utcnow
+from service.access import Caller
+from service.db import utcnow
 from service.errors import Forbidden, TooManyRequests, Unauthorized
-from service.organisations.models import OrgKind
-from service.projects.models import Project
 from service.tokens.service import find_usable_token
-
-SessionDep = Annotated[Session, Depends(request_session, scope="function")]
 
 bearer_scheme = HTTPBearer(
     auto_error=False,
     scheme_name="bearerAuth",
     description="An API token issued by `wbs-sync token create` or `POST /api/v1/tokens`.",
 )
-
-
-@dataclass(frozen=True)
-class Caller:
-    organisation_id: int
-    organisation_kind: OrgKind
-    organisation_code: str
-    token_id: int
-    token_name: str
-    read_only: bool
-
-    @property
-    def is_pmo(self) -> bool:
-        return self.organisation_kind is OrgKind.pmo
-
-    @property
-    def label(self) -> str:
-        """How the caller appears as the actor of a change."""
-        return f"{self.organisation_code}/{self.token_name}"
 
 
 class FailedAuthLimiter:
@@ -98,14 +78,13 @@ class TokenToCheck:
     lookup runs in the handler's own trip (service.routing), before the handler.
     """
 
-    session: Session
     secret: str
     client: str
     limiter: FailedAuthLimiter
     for_writing: bool = False
 
-    def caller(self) -> Caller:
-        token = find_usable_token(self.session, self.secret, utcnow())
+    def caller(self, session: Session) -> Caller:
+        token = find_usable_token(session, self.secret, utcnow())
         if token is None:
             self.limiter.record_failure(self.client)
             raise Unauthorized(
@@ -126,7 +105,6 @@ class TokenToCheck:
 
 async def bearer_token(
     request: Request,
-    session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> TokenToCheck:
     # A coroutine: it reads no database, and a synchronous dependency would cost a trip
@@ -144,55 +122,4 @@ async def bearer_token(
             "an 'Authorization: Bearer <token>' header is required",
             headers={"WWW-Authenticate": _CHALLENGE},
         )
-    return TokenToCheck(session, credentials.credentials, client, limiter)
-
-
-async def writing_token(token: Annotated[TokenToCheck, Depends(bearer_token)]) -> TokenToCheck:
-    return replace(token, for_writing=True)
-
-
-# What a synchronous handler of a OneThreadRoute receives is the Caller: the route finds it
-# from the token in the handler's own trip, before the handler runs. Asynchronous handlers
-# take a BearerToken and call its `caller()` in a trip of their own.
-CurrentCaller = Annotated[Caller, Depends(bearer_token)]
-WritingCaller = Annotated[Caller, Depends(writing_token)]
-BearerToken = Annotated[TokenToCheck, Depends(bearer_token)]
-
-
-def require_pmo(caller: Caller, action: str) -> None:
-    if not caller.is_pmo:
-        raise Forbidden(f"only the PMO may {action}")
-
-
-def visible_projects(caller: Caller) -> ColumnElement[bool]:
-    """The condition on `Project` that selects exactly what the caller may see."""
-    if caller.is_pmo:
-        return true()
-    if caller.organisation_kind is OrgKind.vendor:
-        return Project.vendor_id == caller.organisation_id
-    if caller.organisation_kind is OrgKind.municipality:
-        return Project.municipality_id == caller.organisation_id
-    return false()
-
-
-def view_of(caller: Caller) -> tuple[object, ...]:
-    """Equal for callers whom `visible_projects` shows exactly the same projects."""
-    return ("pmo",) if caller.is_pmo else (caller.organisation_kind, caller.organisation_id)
-
-
-def can_see_project(caller: Caller, project: Project) -> bool:
-    return caller.is_pmo or caller.organisation_id in (project.vendor_id, project.municipality_id)
-
-
-class Party(Protocol):
-    """Anyone who changes data: a caller through the API, or the actor of an import or demo."""
-
-    @property
-    def organisation_id(self) -> int: ...
-    @property
-    def organisation_kind(self) -> OrgKind: ...
-
-
-def may_plan(party: Party, project: Project) -> bool:
-    """The plan (items, codes, dates) is the vendor's; the PMO may change anything."""
-    return party.organisation_kind is OrgKind.pmo or party.organisation_id == project.vendor_id
+    return TokenToCheck(credentials.credentials, client, limiter)

@@ -15,9 +15,9 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from service.config import Settings, get_settings
-from service.db import create_db_engine, create_session_factory
 from service.errors import ServiceError
 from service.organisations.models import OrgKind
+from service.sessions import create_db_engine, create_session_factory
 from service.webhooks.commands import WorkerBeside, add_commands
 
 DEFAULT_OPENAPI_PATH = Path("openapi/openapi.json")

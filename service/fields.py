@@ -32,6 +32,9 @@ def _only_iso_instant(value: Any) -> Any:
     raise ValueError("an instant is written YYYY-MM-DDTHH:MM[:SS][±HH:MM]")
 
 
+# Ids are 32-bit integers in the database; larger values are refused before reaching it.
+MAX_ID = 2_147_483_647
+
 # Control characters (other than tab and line breaks) cannot be stored in a workbook cell and
 # are never what a person meant to type.
 PRINTABLE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"

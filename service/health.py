@@ -1,12 +1,22 @@
-"""Liveness and readiness, open to load balancers without a token."""
+"""Liveness, readiness and metrics: open without a token, for load balancers and scrapers."""
 
 from __future__ import annotations
 
+import os
+
 from fastapi import APIRouter, Request
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    generate_latest,
+    multiprocess,
+)
 from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.responses import Response
 
 from service.errors import ServiceUnavailable, problem_responses
 from service.migrations import head_revision
@@ -55,3 +65,18 @@ def get_readiness(request: Request) -> Readiness:
             headers={"Retry-After": "30"},
         )
     return Readiness(status="ok", database="ok", revision=str(revision))
+
+
+@router.get("/metrics", include_in_schema=False)
+def get_metrics(request: Request) -> Response:
+    registry = REGISTRY
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    # Figures read from the database at scrape time (the webhook queue), the same whichever
+    # process answers, and still there when no worker runs.
+    from_database = CollectorRegistry()
+    for collector in getattr(request.app.state, "metric_collectors", ()):
+        from_database.register(collector)
+    body = generate_latest(registry) + generate_latest(from_database)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -16,7 +16,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service import metrics
-from service.errors import documented_path
+from service.problems import documented_path
 
 REQUEST_ID_HEADER = "X-Request-ID"
 request_id: ContextVar[str] = ContextVar("request_id", default="-")

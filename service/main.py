@@ -14,12 +14,11 @@ from service.api import api_router
 from service.auth import FailedAuthLimiter
 from service.changes.head import FeedHead
 from service.config import Settings, get_settings
-from service.db import ConnectionGate, create_db_engine, create_session_factory
-from service.errors import install_error_handlers
 from service.health import router as health_router
 from service.idempotency import middleware as idempotency
 from service.logs import RequestLogMiddleware
-from service.metrics import router as metrics_router
+from service.problems import install_error_handlers
+from service.sessions import ConnectionGate, create_db_engine, create_session_factory
 from service.webhooks.gauges import QueueCollector
 
 DESCRIPTION = """\
@@ -143,7 +142,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Added last, so it is outermost: every answer, even a middleware's, gets an id and a line.
     app.add_middleware(RequestLogMiddleware)
     app.include_router(health_router)
-    app.include_router(metrics_router)
     app.include_router(api_router)
 
     def openapi() -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Prometheus metrics at /metrics: requests, latency, imports, database connections.
+"""Prometheus metrics: requests, latency, imports, database connections (served at /metrics).
 
 With several worker processes (`wbs-sync serve --workers N`) each process writes its values to
 PROMETHEUS_MULTIPROC_DIR, which `serve` creates empty at start, and a scrape of any process
@@ -7,22 +7,9 @@ adds them all up.
 
 from __future__ import annotations
 
-import os
-
-from fastapi import APIRouter, Request
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    REGISTRY,
-    CollectorRegistry,
-    Counter,
-    Gauge,
-    Histogram,
-    generate_latest,
-    multiprocess,
-)
+from prometheus_client import Counter, Gauge, Histogram
 from sqlalchemy import Engine
 from sqlalchemy.pool import QueuePool
-from starlette.responses import Response
 
 REQUESTS = Counter(
     "wbs_http_requests_total", "HTTP requests by method, route template and status.",
@@ -50,26 +37,9 @@ POOL_IN_USE = Gauge(
     multiprocess_mode="livesum",
 )  # fmt: skip
 
-router = APIRouter()
-
 
 def observe_request(method: str, route: str, status: int, seconds: float, engine: Engine) -> None:
     REQUESTS.labels(method, route, str(status)).inc()
     LATENCY.labels(method, route).observe(seconds)
     if isinstance(engine.pool, QueuePool):
         POOL_IN_USE.set(engine.pool.checkedout())
-
-
-@router.get("/metrics", include_in_schema=False)
-def get_metrics(request: Request) -> Response:
-    registry = REGISTRY
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-    # Figures read from the database at scrape time (the webhook queue), the same whichever
-    # process answers, and still there when no worker runs.
-    from_database = CollectorRegistry()
-    for collector in getattr(request.app.state, "metric_collectors", ()):
-        from_database.register(collector)
-    body = generate_latest(registry) + generate_latest(from_database)
-    return Response(body, media_type=CONTENT_TYPE_LATEST)

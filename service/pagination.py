@@ -1,9 +1,7 @@
-"""Opaque cursors and the `Link: rel="next"` header shared by every paged list."""
+"""Paging parameters and the `Link: rel="next"` header shared by every paged list."""
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Sequence
 from typing import Annotated, Any
 
@@ -11,36 +9,10 @@ from fastapi import Query
 from starlette.requests import Request
 from starlette.responses import Response
 
-from service.errors import FieldError, Unprocessable
+from service.cursors import decode_cursor, encode_cursor
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
-
-
-def encode_cursor(position: dict[str, Any]) -> str:
-    raw = json.dumps(position, separators=(",", ":"), ensure_ascii=False).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, expected_keys: set[str]) -> dict[str, Any]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        position = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, UnicodeDecodeError):
-        position = None
-    if not isinstance(position, dict) or set(position) != expected_keys:
-        raise Unprocessable(
-            "cursor: not a cursor this list handed out",
-            errors=[
-                FieldError(
-                    loc=["query", "cursor"],
-                    field="cursor",
-                    message="not a cursor this list handed out; start again without one",
-                    type="cursor_invalid",
-                )
-            ],
-        )
-    return position
 
 
 def link_next(request: Request, response: Response, next_cursor: str | None) -> None:

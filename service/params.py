@@ -4,8 +4,7 @@ from typing import Annotated
 
 from fastapi import Path
 
-# Ids are 32-bit integers in the database; larger values are refused before reaching it.
-MAX_ID = 2_147_483_647
+from service.fields import MAX_ID
 
 OrganisationIdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="Organisation id.")]
 ProjectIdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="Project id.")]

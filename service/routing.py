@@ -6,7 +6,8 @@ trip costs about as much CPU as a simple query (0.4 ms on a two-core machine, me
 bench/README.md), so a GET paid more for thread hand-offs than for its database. Here the
 handler and its commit run in one trip; what it returns is already a pydantic model or a
 Response, so validating it on the event loop reads no database. The caller's token is looked
-up in the same trip, just before the handler (service.auth.TokenToCheck).
+up in the same trip, with the handler's session, just before the handler
+(service.auth.TokenToCheck).
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from service.auth import Caller, TokenToCheck
+from service.access import Caller
+from service.auth import TokenToCheck
+from service.sessions import commit
 
 
 class OneThreadRoute(APIRoute):
@@ -52,9 +55,15 @@ def in_one_thread(endpoint: Callable[..., Any]) -> Callable[..., Any]:
             # Nothing would find the caller from the token before such a handler ran.
             raise TypeError(
                 f"{endpoint.__qualname__} is a coroutine: take a BearerToken and call its "
-                "caller() in a worker thread, not a Caller"
+                "caller(session) in a worker thread, not a Caller"
             )
         return endpoint
+    parameters = inspect.signature(endpoint, eval_str=True).parameters.values()
+    if any(_is_caller(p.annotation) for p in parameters) and not any(
+        p.annotation is Session or _is_annotated(p.annotation, Session) for p in parameters
+    ):
+        # The caller is found with the handler's own session, in the handler's trip.
+        raise TypeError(f"{endpoint.__qualname__} takes a Caller: it must take a SessionDep too")
 
     async def handle(**values: Any) -> Any:
         return await run_in_threadpool(_run_and_commit, endpoint, values)
@@ -67,17 +76,23 @@ def in_one_thread(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     return handle
 
 
+def _is_annotated(annotation: Any, kind: type) -> bool:
+    return get_origin(annotation) is Annotated and get_args(annotation)[0] is kind
+
+
 def _is_caller(annotation: Any) -> bool:
-    return get_origin(annotation) is Annotated and get_args(annotation)[0] is Caller
+    return _is_annotated(annotation, Caller)
 
 
 def _run_and_commit(endpoint: Callable[..., Any], values: dict[str, Any]) -> Any:
     # The caller first: for a token that names nobody, or may not write, no handler runs.
+    sessions = [value for value in values.values() if isinstance(value, Session)]
     callers = {
-        name: value.caller() for name, value in values.items() if isinstance(value, TokenToCheck)
+        name: value.caller(sessions[0])
+        for name, value in values.items()
+        if isinstance(value, TokenToCheck)
     }
     result = endpoint(**(values | callers))
-    for value in values.values():
-        if isinstance(value, Session):
-            value.commit()
+    for session in sessions:
+        commit(session)
     return result

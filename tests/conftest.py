@@ -32,12 +32,12 @@ from sqlalchemy.pool import NullPool
 from service import migrations
 from service.changes.models import FeedCounter
 from service.config import Settings
-from service.db import create_db_engine, create_session_factory
 from service.items.models import Item
 from service.main import create_app
 from service.models import Base
 from service.organisations.models import Organisation, OrgKind
 from service.projects.models import Project
+from service.sessions import create_db_engine, create_session_factory
 from service.tokens.service import issue_token
 
 BACKEND = os.environ.get("WBS_TEST_DATABASE", "sqlite")

@@ -1,7 +1,8 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from service.items.codes import derived_parent_code, natural_key
+from service.items.codes import natural_key
+from service.items.rules import derived_parent_code
 
 
 def test_numbers_sort_by_value_not_by_text() -> None:

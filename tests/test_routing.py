@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from service.auth import CurrentCaller, SessionDep, WritingCaller
 from service.config import Settings
+from service.deps import CurrentCaller, SessionDep, WritingCaller
 from service.errors import Conflict
 from service.main import create_app
 from service.organisations.models import Organisation, OrgKind

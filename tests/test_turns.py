@@ -11,9 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.config import Settings
-from service.db import ConnectionGate
 from service.imports import flow
 from service.main import create_app
+from service.sessions import ConnectionGate
 from tests.conftest import World
 from tests.imports.test_router import sheet
 

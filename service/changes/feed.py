@@ -11,10 +11,10 @@ from typing import Any
 from sqlalchemy import Text, cast, select
 from sqlalchemy.orm import Session
 
-from service.auth import Caller, visible_projects
+from service.access import Caller, visible_projects
 from service.changes.models import ChangeEvent, ChangeKind, ChangeSource, changed
 from service.changes.schemas import ChangePage
-from service.pagination import decode_cursor, encode_cursor
+from service.cursors import decode_cursor, encode_cursor
 from service.projects.models import Project
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from service.changes.models import FeedCounter
-from service.db import ConnectionGate, run_gated
+from service.sessions import ConnectionGate, run_gated
 
 T = TypeVar("T")
 # Distinct (caller's view, cursor, filter) reads remembered for one position at most.

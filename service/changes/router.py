@@ -7,18 +7,20 @@ from fastapi import APIRouter, Query, Request
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from service.auth import BearerToken, Caller, SessionDep, TokenToCheck, view_of
+from service.access import Caller, view_of
+from service.auth import TokenToCheck
 from service.changes import feed
 from service.changes.head import FeedHead
 from service.changes.models import ChangeKind
 from service.changes.schemas import ChangePage
 from service.config import Settings
-from service.db import ConnectionGate, Slot, run_gated
+from service.deps import BearerToken, SessionDep
 from service.errors import problem_responses
 from service.items.codes import CODE_PATTERN
 from service.params import ProjectIdPath
 from service.projects.service import get_visible_project
 from service.routing import OneThreadRoute
+from service.sessions import ConnectionGate, Slot, run_gated
 
 router = APIRouter(tags=["changes"], route_class=OneThreadRoute)
 
@@ -66,7 +68,7 @@ async def _follow(
         reads in it, needing no second connection; a held request's looks read in sessions
         of their own, so that while it waits it holds no pooled connection.
         """
-        caller = token.caller()
+        caller = token.caller(session)
         if selection.project_id is not None:
             get_visible_project(session, caller, selection.project_id)
         after = feed.position_of(since)

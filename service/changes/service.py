@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from service.auth import Caller
+from service.access import Caller
 from service.changes import sequencing
 from service.changes.models import ChangeKind, ChangeSource
 from service.db import utcnow

@@ -6,7 +6,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query
 from starlette.responses import Response
 
-from service.auth import CurrentCaller, SessionDep
+from service.deps import CurrentCaller, SessionDep
 from service.errors import problem_responses
 from service.exports.service import export_workbook
 from service.params import ProjectIdPath

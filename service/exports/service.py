@@ -12,29 +12,13 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from service.items.fields import EXPORT_COLUMNS
 from service.items.models import Item
 from service.projects.models import Project
 from service.tabular import FORMULA_PREFIXES, Language, storable, word
 
-# (field, Japanese header, English header, width); every header is one the importer knows.
-COLUMNS: Sequence[tuple[str, str, str, int]] = (
-    ("id", "ID", "ID", 8),
-    ("code", "項番", "Code", 10),
-    ("parent_code", "親項番", "Parent", 10),
-    ("title", "作業項目", "Task Name", 40),
-    ("description", "説明", "Description", 30),
-    ("responsibility", "役割分担", "Responsibility", 12),
-    ("assignee", "担当課", "Assignee", 14),
-    ("planned_start", "開始予定日", "Planned start", 12),
-    ("planned_end", "終了予定日", "Planned finish", 12),
-    ("actual_start", "開始実績", "Actual start", 12),
-    ("actual_end", "終了実績", "Actual finish", 12),
-    ("progress", "進捗率", "Progress", 8),
-    ("status", "状況", "Status", 10),
-    ("predecessors", "先行作業", "Predecessors", 14),
-    ("deliverable", "成果物", "Deliverable", 24),
-    ("notes", "備考", "Notes", 30),
-)
+# One column per item field, headed as the importer reads it back.
+COLUMNS = EXPORT_COLUMNS
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 _MAX_OUTLINE = 7  # Excel's deepest outline level
 
@@ -80,15 +64,16 @@ def export_workbook(session: Session, project: Project, language: Language) -> b
     sheet = workbook.active
     assert sheet is not None
     sheet.title = "WBS"
-    for index, (_, japanese, english, width) in enumerate(COLUMNS, start=1):
-        cell = sheet.cell(row=1, column=index, value=japanese if language == "ja" else english)
+    for index, column in enumerate(COLUMNS, start=1):
+        header = column.export_ja if language == "ja" else column.export_en
+        cell = sheet.cell(row=1, column=index, value=header)
         cell.font = Font(bold=True)
         cell.fill = _HEADER_FILL
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    title_column = next(i for i, c in enumerate(COLUMNS, start=1) if c[0] == "title")
+        sheet.column_dimensions[get_column_letter(index)].width = column.export_width
+    title_column = next(i for i, c in enumerate(COLUMNS, start=1) if c.name == "title")
     for row_number, item in enumerate(items, start=2):
-        for index, (field, *_rest) in enumerate(COLUMNS, start=1):
-            value = _value(item, field, language)
+        for index, column in enumerate(COLUMNS, start=1):
+            value = _value(item, column.name, language)
             cell = sheet.cell(row=row_number, column=index, value=storable(value))
             if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
                 cell.data_type = "s"  # shown as written, never run as a formula

@@ -22,18 +22,18 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.api import API_PREFIX
-from service.db import run_gated, utcnow
+from service.db import utcnow
 from service.errors import (
     PROBLEM_MEDIA_TYPE,
     Conflict,
     FieldError,
     ServiceUnavailable,
     Unprocessable,
-    documented_paths,
-    problem_response,
     problem_responses,
 )
 from service.idempotency.models import IdempotencyKey
+from service.problems import documented_paths, problem_response
+from service.sessions import run_gated
 
 HEADER = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"

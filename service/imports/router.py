@@ -6,10 +6,11 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Path, Request, Response, UploadFile
 from fastapi.responses import StreamingResponse
 
-from service.auth import CurrentCaller, SessionDep, WritingCaller
 from service.changes.service import Actor
 from service.config import Settings
+from service.deps import CurrentCaller, SessionDep, WritingCaller
 from service.errors import PayloadTooLarge, Unprocessable, problem_responses
+from service.fields import MAX_ID
 from service.imports import flow
 from service.imports.schemas import ImportPage, ImportPreview, ImportRead, ImportResult
 from service.pagination import (
@@ -20,7 +21,7 @@ from service.pagination import (
     link_next,
     next_id_cursor,
 )
-from service.params import MAX_ID, ProjectIdPath
+from service.params import ProjectIdPath
 from service.projects.service import get_visible_project
 from service.routing import LongWorkRoute
 

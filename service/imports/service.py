@@ -25,49 +25,29 @@ from sqlalchemy.orm import Session
 
 from importers.sheet import Diagnostic, ImportRow, ParsedSheet
 from importers.values import clean_long_text, clean_text
-from service.auth import may_plan
+from service.access import may_plan, refused_fields
 from service.changes.models import ChangeKind, ChangeSource
 from service.changes.service import Actor, diff, record_change
 from service.db import SLICE, in_slices, insert_rows, utcnow
 from service.errors import Unprocessable
 from service.imports.answer import AnswerList
 from service.imports.models import ImportRecord
-from service.items.codes import derived_parent_code, natural_key
+from service.items.codes import code_columns, code_key, natural_key
+from service.items.fields import CODE_FIELDS, DAYS, EVENT_ORDER, LONG_TEXT, SHORT_TEXT
 from service.items.models import Item, Responsibility, Status, item_predecessors
+from service.items.rules import derived_parent_code, parent_cycle, predecessor_cycle
 from service.items.service import SNAPSHOT_COLUMNS, snapshot_values
-from service.ownership import refused_fields
 from service.projects.models import Project
 
 # Rows diffed and written together; tests make it small to cross slice boundaries.
 ROWS_PER_SLICE = SLICE
 
-# Fields a sheet can set, in the order events list them.
-SHEET_FIELDS = (
-    "title",
-    "description",
-    "responsibility",
-    "assignee",
-    "planned_start",
-    "planned_end",
-    "planned_start_text",
-    "planned_end_text",
-    "actual_start",
-    "actual_end",
-    "actual_start_text",
-    "actual_end_text",
-    "status",
-    "progress",
-    "deliverable",
-    "notes",
-    "predecessors",
-)
-_DATE_FIELDS = ("planned_start", "planned_end", "actual_start", "actual_end")
+# Fields a sheet can set (its codes are the rows' own), in the order events list them.
+SHEET_FIELDS = tuple(name for name in EVENT_ORDER if name not in CODE_FIELDS)
 # A group made up from level columns has its title, and what it rolls up from its children.
 _GROUP_FIELDS = {"title", "responsibility", "planned_start", "planned_end", "status"}
 # The table itself: the writes here are Core statements, not ORM unit-of-work flushes.
 _ITEMS = cast(Table, Item.__table__)
-_SHORT_TEXT = ("title", "assignee")
-_LONG_TEXT = ("description", "deliverable", "notes")
 
 
 @dataclass(slots=True)
@@ -189,12 +169,12 @@ def _settle(wanted: dict[str, Any], current: dict[str, Any]) -> None:
     if "predecessors" in wanted:
         known = {natural_key(code): code for code in current.get("predecessors", [])}
         wanted["predecessors"] = [known.get(natural_key(c), c) for c in wanted["predecessors"]]
-    for name, clean in [(n, clean_text) for n in _SHORT_TEXT] + [
-        (n, clean_long_text) for n in _LONG_TEXT
+    for name, clean in [(n, clean_text) for n in SHORT_TEXT] + [
+        (n, clean_long_text) for n in LONG_TEXT
     ]:
         if name in wanted and wanted[name] == clean(current.get(name)):
             wanted[name] = current.get(name)
-    for name in _DATE_FIELDS:
+    for name in DAYS:
         text_name = f"{name}_text"
         if name in wanted and wanted[name] == current.get(name) and wanted.get(text_name) is None:
             wanted[text_name] = current.get(text_name)
@@ -202,7 +182,7 @@ def _settle(wanted: dict[str, Any], current: dict[str, Any]) -> None:
 
 def _column_value(name: str, value: Any) -> Any:
     """A sheet's value (in its JSON form) as the column stores it."""
-    if name in _DATE_FIELDS:
+    if name in DAYS:
         return date.fromisoformat(value) if value else None
     if name == "responsibility":
         return Responsibility(value)
@@ -225,45 +205,6 @@ def _levels(parents: dict[str, str | None], new_codes: set[str]) -> dict[str, in
             levels[code_on_path] = depth
             depth += 1
     return levels
-
-
-def _parent_cycle(parents: dict[str, str | None]) -> list[str] | None:
-    """A chain of codes that leads back to itself, if the parents form one."""
-    done: set[str] = set()
-    for start in parents:
-        path: list[str] = []
-        on_path: set[str] = set()
-        code: str | None = start
-        while code is not None and code not in done:
-            if code in on_path:
-                return [*path[path.index(code) :], code]
-            path.append(code)
-            on_path.add(code)
-            code = parents.get(code)
-        done.update(path)
-    return None
-
-
-def _predecessor_cycle(edges: dict[str, list[str]]) -> tuple[str, str] | None:
-    """(an item, the predecessor that closes a cycle through it), if the links form one."""
-    state: dict[str, int] = {}  # 1: on the walk, 2: finished
-    for start in edges:
-        if state.get(start):
-            continue
-        state[start] = 1
-        stack = [(start, iter(edges.get(start, ())))]
-        while stack:
-            node, children = stack[-1]
-            child = next(children, None)
-            if child is None:
-                state[node] = 2
-                stack.pop()
-            elif state.get(child) == 1:
-                return node, child
-            elif state.get(child) is None:
-                state[child] = 1
-                stack.append((child, iter(edges.get(child, ()))))
-    return None
 
 
 class _Alike:
@@ -424,6 +365,19 @@ class SheetImport:
     def _check(self) -> None:
         plan = self.plan
         index_of: dict[str, int | KnownItem] = {row.code: i for i, row in enumerate(self.rows)}
+        # Look-alike codes are one code: a second row written 1−2 beside 1-2 repeats it.
+        row_of_key: dict[str, int] = {}
+        for index, row in enumerate(self.rows):
+            first = row_of_key.setdefault(code_key(row.code), index)
+            if first != index:
+                self._error(
+                    row,
+                    "code",
+                    row.code,
+                    f"code {row.code} is already used in row {self.rows[first].row} "
+                    f"(written {self.rows[first].code})",
+                )
+                self.failed.add(index)
         for row, known in zip(self.rows, self.matched, strict=True):
             if known is not None and row.code != known.code and _same_code(row.code, known.code):
                 self.renotated[row.code] = known.code
@@ -437,8 +391,8 @@ class SheetImport:
                 continue
             kept.append(known)
             plan.missing.append((known.code, known.title))
-            clash = index_of.get(known.code)
-            if isinstance(clash, int):
+            clash = row_of_key.get(code_key(known.code))
+            if clash is not None:
                 self._error(
                     self.rows[clash],
                     "code",
@@ -528,10 +482,10 @@ class SheetImport:
                 edges[code] = row.predecessors
             elif known is not None:
                 edges[code] = codes_of(self.links.get(known.id, ()))
-        cycle = _parent_cycle(parents)
+        cycle = parent_cycle(parents, parents.get)
         if cycle is not None:
             raise Unprocessable(f"parent codes form a cycle: {' → '.join(cycle)}")
-        closing = _predecessor_cycle(edges)
+        closing = predecessor_cycle(edges, lambda code: edges.get(code, ()))
         if closing is not None:
             node, child = closing
             culprit = next((row for row in self.rows if self._stored(row.code) == node), None)
@@ -578,7 +532,7 @@ class SheetImport:
             self.session.execute(
                 update(_ITEMS)
                 .where(_ITEMS.c.id == bindparam("moving_id"))
-                .values(code="~" + bindparam("parked")),
+                .values(code="~" + bindparam("parked"), code_key="~" + bindparam("parked")),
                 [{"moving_id": item_id, "parked": str(item_id)} for item_id in moving],
             )
 
@@ -750,8 +704,7 @@ class SheetImport:
                         **dict.fromkeys(SNAPSHOT_COLUMNS),
                         **columns[code],
                         "project_id": self.project.id,
-                        "code": code,
-                        "sort_key": natural_key(code),
+                        **code_columns(code),
                         "parent_id": self._parent_id(code, parents[code]),
                         "version": 1,
                         "created_at": now,
@@ -791,7 +744,7 @@ class SheetImport:
             values: dict[str, Any] = {"updated_at": now, "version": _ITEMS.c.version + 1}
             for name, (_, new) in changes.items():
                 if name == "code":
-                    values["code"], values["sort_key"] = new, natural_key(new)
+                    values.update(code_columns(new))
                 elif name == "parent_code":
                     values["parent_id"] = self._parent_id(code, new)
                 elif name == "predecessors":

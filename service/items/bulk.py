@@ -17,7 +17,7 @@ from service.errors import (
     ServiceError,
     Unprocessable,
 )
-from service.items.codes import natural_key
+from service.items.codes import code_key, natural_key
 from service.items.models import Item
 from service.items.schemas import BulkItem, BulkItemResult, BulkPush, ItemCreate, ItemUpdate
 from service.items.service import create_item, update_loaded_item
@@ -27,15 +27,21 @@ _NOT_FIELDS = {"code", "version"}
 
 
 def _stale(session: Session, project: Project, push: BulkPush) -> list[dict[str, object]]:
-    codes = [entry.code for entry in push.items if entry.version is not None]
+    keys = [code_key(entry.code) for entry in push.items if entry.version is not None]
     rows = session.execute(
-        select(Item.code, Item.version).where(Item.project_id == project.id, Item.code.in_(codes))
+        select(Item.code_key, Item.version).where(
+            Item.project_id == project.id, Item.code_key.in_(keys)
+        )
     )
     current = dict(rows.all())
     return [
-        {"code": entry.code, "version": entry.version, "current_version": current.get(entry.code)}
+        {
+            "code": entry.code,
+            "version": entry.version,
+            "current_version": current.get(code_key(entry.code)),
+        }
         for entry in push.items
-        if entry.version is not None and current.get(entry.code) != entry.version
+        if entry.version is not None and current.get(code_key(entry.code)) != entry.version
     ]
 
 
@@ -61,8 +67,12 @@ def _in_context(error: ServiceError, index: int, code: str) -> ServiceError:
 def push_items(
     session: Session, project: Project, actor: Actor, push: BulkPush
 ) -> list[BulkItemResult]:
-    codes = [entry.code for entry in push.items]
-    repeated = sorted(code for code, times in Counter(codes).items() if times > 1)
+    # Look-alikes (１－２ and 1-2) are the same code pushed twice.
+    keys = [code_key(entry.code) for entry in push.items]
+    times = Counter(keys)
+    repeated = sorted(
+        {entry.code for entry, key in zip(push.items, keys, strict=True) if times[key] > 1}
+    )
     if repeated:
         raise Unprocessable.for_field(
             "items", f"codes pushed more than once: {', '.join(repeated)}"
@@ -77,23 +87,23 @@ def push_items(
         )
     # One query for every item the push updates, instead of one (or more) per entry.
     existing = {
-        item.code: item
+        item.code_key: item
         for item in session.scalars(
             select(Item)
-            .where(Item.project_id == project.id, Item.code.in_(codes))
+            .where(Item.project_id == project.id, Item.code_key.in_(keys))
             .options(joinedload(Item.parent), selectinload(Item.predecessors))
         )
     }
     # New items go first, parents before children, so later entries can name them.
     order = sorted(
         range(len(push.items)),
-        key=lambda i: (push.items[i].code in existing, natural_key(push.items[i].code)),
+        key=lambda i: (keys[i] in existing, natural_key(push.items[i].code)),
     )
     applied: dict[int, tuple[Item, int | None]] = {}
     for index in order:
         entry = push.items[index]
         try:
-            applied[index] = _apply(session, project, actor, entry, existing.get(entry.code))
+            applied[index] = _apply(session, project, actor, entry, existing.get(keys[index]))
         except ServiceError as error:
             raise _in_context(error, index, entry.code) from None
     _write_plain_updates(

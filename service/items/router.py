@@ -1,16 +1,14 @@
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 
-from service.auth import CurrentCaller, SessionDep, WritingCaller
 from service.changes.service import Actor
-from service.clock import today
 from service.concurrency import etag
 from service.config import Settings
+from service.deps import CurrentCaller, SessionDep, Today, WritingCaller
 from service.errors import problem_responses
 from service.fields import Day, Instant
 from service.items import bulk, service
@@ -37,11 +35,6 @@ IfMatchHeader = Annotated[
 ]
 
 
-def _as_of(request: Request, as_of: date | None) -> date:
-    settings: Settings = request.app.state.settings
-    return as_of or today(settings.zone)
-
-
 @router.get("", responses=problem_responses(401, 404, 422, 429))
 def list_items(
     request: Request,
@@ -49,6 +42,7 @@ def list_items(
     project_id: ProjectIdPath,
     session: SessionDep,
     caller: CurrentCaller,
+    today: Today,
     responsibility: Responsibility | None = Query(None, description="Whose item it is."),
     status: list[Status] = Query([], description="Any of these statuses (repeatable)."),
     assignee: str | None = Query(None, max_length=200, description="Exact assignee (担当)."),
@@ -76,7 +70,7 @@ def list_items(
     header); `2` sorts before `10` and `1-2` before `1-10`.
     """
     project = get_visible_project(session, caller, project_id)
-    day = _as_of(request, as_of)
+    day = as_of or today
     settings: Settings = request.app.state.settings
     if updated_since is not None and updated_since.tzinfo is None:
         updated_since = updated_since.replace(tzinfo=settings.zone)
@@ -105,6 +99,7 @@ def create_item(
     data: ItemCreate,
     session: SessionDep,
     caller: WritingCaller,
+    today: Today,
 ) -> ItemRead:
     """Create an item.
 
@@ -117,7 +112,7 @@ def create_item(
     # Headers are Latin-1; codes such as `ア` must travel percent-encoded.
     location = request.url_for("get_item", project_id=project.id, code=quote(item.code, safe=""))
     response.headers["Location"] = str(location)
-    return service.to_read(item, _as_of(request, None))
+    return service.to_read(item, today)
 
 
 @router.post("/bulk", responses=problem_responses(401, 403, 404, 409, 412, 422, 429))
@@ -143,6 +138,7 @@ def get_item(
     code: CodePath,
     session: SessionDep,
     caller: CurrentCaller,
+    today: Today,
     as_of: AsOfQuery = None,
 ) -> ItemRead:
     """Get one item by its code.
@@ -150,7 +146,7 @@ def get_item(
     The ETag header carries its version, for a later If-Match.
     """
     project = get_visible_project(session, caller, project_id)
-    item = service.read_item(session, project, code, _as_of(request, as_of))
+    item = service.read_item(session, project, code, as_of or today)
     response.headers["ETag"] = etag(item.version)
     return item
 
@@ -164,6 +160,7 @@ def update_item(
     data: ItemUpdate,
     session: SessionDep,
     caller: WritingCaller,
+    today: Today,
     if_match: IfMatchHeader = None,
 ) -> ItemRead:
     """Update the fields sent.
@@ -175,7 +172,7 @@ def update_item(
     project = get_visible_project(session, caller, project_id)
     item = service.update_item(session, project, Actor.of(caller), code, data, if_match=if_match)
     response.headers["ETag"] = etag(item.version)
-    return service.to_read(item, _as_of(request, None))
+    return service.to_read(item, today)
 
 
 @router.delete(

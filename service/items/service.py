@@ -12,35 +12,24 @@ from sqlalchemy import ColumnElement, Select, and_, bindparam, or_, select
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
-from service.auth import may_plan
+from service.access import may_plan, refused_fields
 from service.changes.models import ChangeKind
 from service.changes.service import Actor, diff, record_change
 from service.concurrency import check_if_match
+from service.cursors import decode_cursor, encode_cursor
 from service.db import utcnow
 from service.errors import Conflict, FieldError, Forbidden, NotFound, Unprocessable
-from service.items.codes import derived_parent_code, natural_key
+from service.items.codes import code_columns, code_key, natural_key
+from service.items.fields import DAYS, PLAIN_COLUMNS, TEXT_COMPANIONS
 from service.items.models import CLOSED_STATUSES, Item, Responsibility, Status, item_predecessors
-from service.items.schemas import ItemCreate, ItemRead, ItemUpdate
-from service.ownership import refused_fields
-from service.pagination import decode_cursor, encode_cursor
-from service.projects.models import Project
-
-# Columns copied as they are between schemas and the table.
-_PLAIN_FIELDS = (
-    "title",
-    "description",
-    "responsibility",
-    "assignee",
-    "planned_start",
-    "planned_end",
-    "actual_start",
-    "actual_end",
-    "status",
-    "progress",
-    "deliverable",
-    "notes",
+from service.items.rules import (
+    dates_out_of_order,
+    derived_parent_code,
+    parent_cycle,
+    predecessor_cycle,
 )
-_DATE_TEXT_FIELDS = ("planned_start", "planned_end", "actual_start", "actual_end")
+from service.items.schemas import ItemCreate, ItemRead, ItemUpdate
+from service.projects.models import Project
 
 
 def is_overdue(planned_end: date | None, status: Status, as_of: date) -> bool:
@@ -102,7 +91,8 @@ def snapshot(item: Item) -> dict[str, Any]:
     )
 
 
-SNAPSHOT_COLUMNS = _PLAIN_FIELDS + tuple(f"{name}_text" for name in _DATE_TEXT_FIELDS)
+# What a snapshot reads off the item's row: its plain columns and the texts kept beside days.
+SNAPSHOT_COLUMNS = PLAIN_COLUMNS + TEXT_COMPANIONS
 
 
 def snapshot_values(
@@ -110,42 +100,33 @@ def snapshot_values(
 ) -> dict[str, Any]:
     """`snapshot` of an item known only by its column values (one written in bulk)."""
     values: dict[str, Any] = {"code": code, "parent_code": parent_code}
-    values.update({name: _json_ready(columns.get(name)) for name in _PLAIN_FIELDS})
-    values.update({f"{name}_text": columns.get(f"{name}_text") for name in _DATE_TEXT_FIELDS})
+    values.update({name: _json_ready(columns.get(name)) for name in PLAIN_COLUMNS})
+    values.update({name: columns.get(name) for name in TEXT_COMPANIONS})
     values["predecessors"] = predecessors
     return values
 
 
+# What an answer reads off the item's row as it is; codes and links are looked up.
+_READ_COLUMNS = (
+    "id",
+    "project_id",
+    "code",
+    *SNAPSHOT_COLUMNS,
+    "version",
+    "created_at",
+    "updated_at",
+)
+
+
 def to_read(item: Item, as_of: date) -> ItemRead:
     """An item as the API shows it (its parent and predecessors loaded)."""
-    parent_code = item.parent.code if item.parent is not None else None
-    predecessors = [predecessor.code for predecessor in item.predecessors]
-    return ItemRead(
-        id=item.id,
-        project_id=item.project_id,
-        code=item.code,
-        parent_code=parent_code,
-        title=item.title,
-        description=item.description,
-        responsibility=item.responsibility,
-        assignee=item.assignee,
-        planned_start=item.planned_start,
-        planned_end=item.planned_end,
-        actual_start=item.actual_start,
-        actual_end=item.actual_end,
-        planned_start_text=item.planned_start_text,
-        planned_end_text=item.planned_end_text,
-        actual_start_text=item.actual_start_text,
-        actual_end_text=item.actual_end_text,
-        status=item.status,
-        progress=item.progress,
-        deliverable=item.deliverable,
-        notes=item.notes,
-        predecessors=predecessors,
-        version=item.version,
-        overdue=is_overdue(item.planned_end, item.status, as_of),
-        created_at=item.created_at,
-        updated_at=item.updated_at,
+    return ItemRead.model_validate(
+        {
+            **{name: getattr(item, name) for name in _READ_COLUMNS},
+            "parent_code": item.parent.code if item.parent is not None else None,
+            "predecessors": [predecessor.code for predecessor in item.predecessors],
+            "overdue": is_overdue(item.planned_end, item.status, as_of),
+        }
     )
 
 
@@ -159,8 +140,9 @@ def _items_of(project_id: int) -> Select[Item]:
 
 
 def find_item(session: Session, project_id: int, code: str) -> Item | None:
-    """The item with this code; failing that, the one whose code differs only in notation."""
-    item = session.scalar(_items_of(project_id).where(Item.code == code))
+    """The item with this code (as codes compare); failing that, the one whose code differs only
+    in its separators (1.2 for 1-2)."""
+    item = session.scalar(_items_of(project_id).where(Item.code_key == code_key(code)))
     if item is not None:
         return item
     alike = list(session.scalars(_items_of(project_id).where(Item.sort_key == natural_key(code))))
@@ -168,7 +150,7 @@ def find_item(session: Session, project_id: int, code: str) -> Item | None:
 
 
 def get_item(session: Session, project: Project, code: str) -> Item:
-    item = session.scalar(_items_of(project.id).where(Item.code == code))
+    item = session.scalar(_items_of(project.id).where(Item.code_key == code_key(code)))
     if item is None:
         raise NotFound(f"item {code!r} not found in project {project.id}")
     return item
@@ -273,7 +255,9 @@ def list_items(
 
 def read_item(session: Session, project: Project, code: str, as_of: date) -> ItemRead:
     """One item as `GET item` shows it, read as a plain row like a page of `list_items`."""
-    row = session.execute(_LISTED.where(Item.project_id == project.id, Item.code == code)).first()
+    row = session.execute(
+        _LISTED.where(Item.project_id == project.id, Item.code_key == code_key(code))
+    ).first()
     if row is None:
         raise NotFound(f"item {code!r} not found in project {project.id}")
     return _reads(session, [row], as_of)[0]
@@ -320,7 +304,7 @@ def _resolve_predecessors(
     session: Session, project_id: int, codes: Iterable[str], own_code: str
 ) -> list[Item]:
     wanted = list(dict.fromkeys(codes))
-    if own_code in wanted:
+    if code_key(own_code) in {code_key(code) for code in wanted}:
         raise _field_error("predecessors", "an item cannot precede itself", "predecessor_cycle")
     found = {code: find_item(session, project_id, code) for code in wanted}
     unknown = [code for code, item in found.items() if item is None]
@@ -334,17 +318,18 @@ def _resolve_predecessors(
 
 
 def _ensure_no_parent_cycle(session: Session, item_id: int, parent: Item) -> None:
-    seen: set[int] = set()
-    current: int | None = parent.id
-    while current is not None and current not in seen:
+    def parent_of(current: int) -> int | None:
         if current == item_id:
-            raise _field_error(
-                "parent_code",
-                "the parent would be the item itself or its descendant",
-                "parent_cycle",
-            )
-        seen.add(current)
-        current = session.scalar(select(Item.parent_id).where(Item.id == current))
+            return parent.id
+        found: int | None = session.scalar(select(Item.parent_id).where(Item.id == current))
+        return found
+
+    if parent_cycle([item_id], parent_of) is not None:
+        raise _field_error(
+            "parent_code",
+            "the parent would be the item itself or its descendant",
+            "parent_cycle",
+        )
 
 
 def _ensure_no_predecessor_cycle(session: Session, item: Item, predecessors: list[Item]) -> None:
@@ -356,46 +341,41 @@ def _ensure_no_predecessor_cycle(session: Session, item: Item, predecessors: lis
     )
     for successor_id, predecessor_id in rows:
         edges.setdefault(successor_id, set()).add(predecessor_id)
-    stack = [p.id for p in predecessors]
-    seen: set[int] = set()
-    while stack:
-        current = stack.pop()
-        if current == item.id:
-            raise _field_error(
-                "predecessors",
-                "these predecessors would make the item wait on itself",
-                "predecessor_cycle",
-            )
-        if current not in seen:
-            seen.add(current)
-            stack.extend(edges.get(current, ()))
+    edges[item.id] = {predecessor.id for predecessor in predecessors}
+    if predecessor_cycle([item.id], lambda current: edges.get(current, ())) is not None:
+        raise _field_error(
+            "predecessors",
+            "these predecessors would make the item wait on itself",
+            "predecessor_cycle",
+        )
 
 
 def _ensure_dates_in_order(item: Item) -> None:
-    errors = []
-    for kind in ("planned", "actual"):
-        start, end = getattr(item, f"{kind}_start"), getattr(item, f"{kind}_end")
-        if start is not None and end is not None and end < start:
-            errors.append(
+    found = dates_out_of_order({name: getattr(item, name) for name in DAYS})
+    if found:
+        raise Unprocessable(
+            "; ".join(problem.message for problem in found),
+            errors=[
                 FieldError(
-                    loc=["body", f"{kind}_end"],
-                    field=f"{kind}_end",
-                    message=f"{kind} end {end} is before its start {start}",
+                    loc=["body", problem.field],
+                    field=problem.field,
+                    message=problem.message,
                     type="date_order",
                 )
-            )
-    if errors:
-        raise Unprocessable("; ".join(e.message for e in errors), errors=errors)
+                for problem in found
+            ],
+        )
 
 
 def _ensure_code_free(session: Session, project_id: int, code: str, other_than: int = 0) -> None:
     taken = session.scalar(
-        select(Item.id).where(
-            Item.project_id == project_id, Item.code == code, Item.id != other_than
+        select(Item.code).where(
+            Item.project_id == project_id, Item.code_key == code_key(code), Item.id != other_than
         )
     )
     if taken is not None:
-        raise Conflict(f"code {code!r} is already used in this project")
+        written = "" if taken == code else f" (written {taken!r})"
+        raise Conflict(f"code {code!r} is already used in this project{written}")
 
 
 def create_item(session: Session, project: Project, actor: Actor, data: ItemCreate) -> Item:
@@ -412,13 +392,12 @@ def create_item(session: Session, project: Project, actor: Actor, data: ItemCrea
     now = utcnow()
     item = Item(
         project_id=project.id,
-        code=data.code,
-        sort_key=natural_key(data.code),
+        **code_columns(data.code),
         parent=parent,
         predecessors=predecessors,
         created_at=now,
         updated_at=now,
-        **{name: getattr(data, name) for name in _PLAIN_FIELDS},
+        **{name: getattr(data, name) for name in PLAIN_COLUMNS},
     )
     _ensure_dates_in_order(item)
     session.add(item)
@@ -495,11 +474,12 @@ def _apply(session: Session, project: Project, item: Item, sent: Mapping[str, An
     if parent is not item.parent:
         item.parent = parent
     if new_code != item.code:
-        item.code, item.sort_key = new_code, natural_key(new_code)
-    for name in _PLAIN_FIELDS:
+        for name, value in code_columns(new_code).items():
+            setattr(item, name, value)
+    for name in PLAIN_COLUMNS:
         if name in sent and sent[name] != getattr(item, name):
             setattr(item, name, sent[name])
-            if name in _DATE_TEXT_FIELDS:
+            if name in DAYS:
                 # A day set through the API replaces whatever approximate text a sheet gave.
                 setattr(item, f"{name}_text", None)
 

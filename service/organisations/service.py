@@ -3,7 +3,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
-from service.auth import Caller, require_pmo, visible_projects
+from service.access import Caller, require_pmo, visible_projects
 from service.errors import Conflict, NotFound, Unprocessable
 from service.organisations.models import Organisation, OrgKind
 from service.organisations.schemas import OrganisationCreate

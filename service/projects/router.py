@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query, Request, Response
 
-from service.auth import CurrentCaller, SessionDep, WritingCaller
+from service.deps import CurrentCaller, SessionDep, WritingCaller
 from service.errors import problem_responses
 from service.pagination import (
     DEFAULT_LIMIT,

@@ -5,9 +5,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from service.fields import PRINTABLE
+from service.fields import MAX_ID, PRINTABLE
 from service.organisations.schemas import OrganisationRef
-from service.params import MAX_ID
 
 ProjectName = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=PRINTABLE)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.auth import Caller, can_see_project, may_plan, visible_projects
+from service.access import Caller, can_see_project, may_plan, visible_projects
 from service.errors import Conflict, Forbidden, NotFound, Unprocessable
 from service.organisations.models import Organisation, OrgKind
 from service.projects.models import Project

@@ -1,14 +1,11 @@
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
 from starlette.responses import Response
 
-from service.auth import CurrentCaller, SessionDep
-from service.clock import today
-from service.config import Settings
+from service.deps import CurrentCaller, SessionDep, Today
 from service.errors import problem_responses
 from service.fields import Day
 from service.items.models import Responsibility
@@ -62,11 +59,6 @@ def _responses(*errors: int) -> dict[int | str, dict[str, Any]]:
     return {200: {"content": _TABLE_CONTENT}, **problem_responses(*errors)}
 
 
-def _day(request: Request, as_of: date | None) -> date:
-    settings: Settings = request.app.state.settings
-    return as_of or today(settings.zone)
-
-
 def _overdue(report: OverdueReport, fmt: str | None, accept: str | None, lang: Language) -> Any:
     chosen = choose_format(fmt, accept)
     name = f"overdue-{report.as_of}"
@@ -104,6 +96,7 @@ def get_overdue_report(
     request: Request,
     session: SessionDep,
     caller: CurrentCaller,
+    today: Today,
     as_of: AsOf = None,
     responsibility: ResponsibilityQuery = None,
     assignee: AssigneeQuery = None,
@@ -126,7 +119,7 @@ def get_overdue_report(
     report = service.overdue_report(
         session,
         scope,
-        as_of=_day(request, as_of),
+        as_of=as_of or today,
         responsibility=responsibility,
         assignee=assignee,
         due_within=due_within,
@@ -145,6 +138,7 @@ def get_project_overdue_report(
     project_id: ProjectIdPath,
     session: SessionDep,
     caller: CurrentCaller,
+    today: Today,
     as_of: AsOf = None,
     responsibility: ResponsibilityQuery = None,
     assignee: AssigneeQuery = None,
@@ -162,7 +156,7 @@ def get_project_overdue_report(
     report = service.overdue_report(
         session,
         service.ReportScope(caller, project_id),
-        as_of=_day(request, as_of),
+        as_of=as_of or today,
         responsibility=responsibility,
         assignee=assignee,
         due_within=due_within,
@@ -176,6 +170,7 @@ def get_progress_report(
     request: Request,
     session: SessionDep,
     caller: CurrentCaller,
+    today: Today,
     as_of: AsOf = None,
     municipality: MunicipalityQuery = None,
     vendor: VendorQuery = None,
@@ -190,7 +185,7 @@ def get_progress_report(
     mean progress, each leaf weighing the same, done and not-applicable counting 100.
     """
     scope = service.ReportScope(caller, None, municipality, vendor, consortium)
-    report = service.progress_report(session, scope, as_of=_day(request, as_of))
+    report = service.progress_report(session, scope, as_of=as_of or today)
     return _progress(report, format, accept, lang)
 
 
@@ -204,6 +199,7 @@ def get_project_progress_report(
     project_id: ProjectIdPath,
     session: SessionDep,
     caller: CurrentCaller,
+    today: Today,
     as_of: AsOf = None,
     format: FormatQuery = None,
     lang: LangQuery = "ja",
@@ -215,6 +211,6 @@ def get_project_progress_report(
     """
     get_visible_project(session, caller, project_id)
     report = service.progress_report(
-        session, service.ReportScope(caller, project_id), as_of=_day(request, as_of)
+        session, service.ReportScope(caller, project_id), as_of=as_of or today
     )
     return _progress(report, format, accept, lang)

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from sqlalchemy import ColumnElement, Select, and_, case, exists, func, select, true
 from sqlalchemy.orm import Session, aliased
 
-from service.auth import Caller, visible_projects
+from service.access import SIDES, Caller, visible_projects
 from service.db import in_slices
 from service.items.models import CLOSED_STATUSES, Item, Responsibility, Status, item_predecessors
 from service.items.service import open_clause, overdue_clause
@@ -31,11 +31,6 @@ from service.reports.schemas import (
     StatusCounts,
 )
 
-_SIDES = {
-    Responsibility.vendor: {Responsibility.vendor},
-    Responsibility.municipality: {Responsibility.municipality},
-    Responsibility.joint: {Responsibility.vendor, Responsibility.municipality},
-}
 MILESTONES = 10
 # SQLite allows 32,766 bound parameters; stay far below it.
 
@@ -144,7 +139,7 @@ def overdue_rows(session: Session, items: Sequence[Item], as_of: date) -> list[O
                         title=successor.title,
                         responsibility=successor.responsibility,
                         other_side=bool(
-                            _SIDES[successor.responsibility] - _SIDES[item.responsibility]
+                            SIDES[successor.responsibility] - SIDES[item.responsibility]
                         ),
                     )
                     for successor in blocked.get(item.id, [])

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query, Request, Response
 
-from service.auth import CurrentCaller, SessionDep, WritingCaller, require_pmo
+from service.access import require_pmo
+from service.deps import CurrentCaller, SessionDep, WritingCaller
 from service.errors import Unprocessable, problem_responses
+from service.fields import MAX_ID
 from service.organisations.models import Organisation
 from service.organisations.schemas import OrganisationRead
 from service.pagination import (
@@ -14,7 +16,7 @@ from service.pagination import (
     link_next,
     next_id_cursor,
 )
-from service.params import MAX_ID, TokenIdPath
+from service.params import TokenIdPath
 from service.routing import OneThreadRoute
 from service.tokens import service
 from service.tokens.schemas import Me, TokenCreate, TokenIssued, TokenPage, TokenRead

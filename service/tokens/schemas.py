@@ -5,9 +5,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from service.fields import PRINTABLE
+from service.fields import MAX_ID, PRINTABLE
 from service.organisations.schemas import OrganisationRead, OrganisationRef
-from service.params import MAX_ID
 
 TokenName = Annotated[
     str,

@@ -19,11 +19,12 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from service.auth import Caller
+from service.access import Caller
 from service.config import Settings, get_settings
-from service.db import create_db_engine, create_session_factory, utcnow
+from service.db import utcnow
 from service.items.models import Responsibility
 from service.organisations.service import get_organisation_by_code
+from service.sessions import create_db_engine, create_session_factory
 from service.webhooks.models import SUBSCRIBABLE, Kind, Subscription
 
 # What only a running command needs (the HTTP client, the crypto, the schemas) is imported

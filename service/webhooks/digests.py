@@ -14,11 +14,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import or_, select, text
 from sqlalchemy.orm import Session
 
-from service.items.models import Item
+from service.access import is_responsible
+from service.items.models import Item, Responsibility
 from service.items.service import overdue_clause
 from service.organisations.models import Organisation, OrgKind
 from service.organisations.schemas import OrganisationRef
-from service.ownership import involves
 from service.reports.schemas import OverdueRow
 from service.reports.service import ReportScope, overdue_report, overdue_rows
 from service.webhooks import events
@@ -62,10 +62,10 @@ def digest_data(
     chosen = set(subscription.project_ids)
     sides = set(subscription.responsibilities)
 
-    def ours(responsibility: str) -> bool:
+    def ours(responsibility: Responsibility) -> bool:
         if sides:
-            return responsibility in sides
-        return organisation.kind is OrgKind.pmo or involves(organisation.kind, responsibility)  # type: ignore[arg-type]
+            return responsibility.value in sides
+        return organisation.kind is OrgKind.pmo or is_responsible(organisation.kind, responsibility)
 
     rows = [row for row in report.rows if not chosen or row.project.id in chosen]
     overdue = [r for r in rows if r.state == "overdue" and ours(r.responsibility)]

@@ -10,7 +10,7 @@ from typing import Any
 
 from service.changes.feed import FeedEvent
 from service.changes.models import ChangeKind, ChangeSource
-from service.pagination import encode_cursor
+from service.cursors import encode_cursor
 from service.webhooks.models import EventType
 
 # The feed's `source` of an import's events, and the field whose change is a status change.

@@ -10,14 +10,14 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from service.exports.service import COLUMNS
+from service.items.fields import FIELDS_BY_NAME
 from service.tabular import Language, word
 
 # Lines of a list shown in a message; the rest are counted ("…and 12 more") and linked.
 SHOWN = 20
 
 _FIELD_WORDS: dict[str, dict[Language, str]] = {
-    name: {"ja": ja, "en": en} for name, ja, en, _ in COLUMNS
+    name: {"ja": field.export_ja, "en": field.export_en} for name, field in FIELDS_BY_NAME.items()
 }
 
 

@@ -19,14 +19,14 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from service.auth import Caller, visible_projects
+from service.access import Caller, visible_projects
 from service.changes.feed import FeedEvent, FeedFilter, read_feed
 from service.changes.models import ChangeEvent, ChangeKind, FeedCounter
+from service.cursors import encode_cursor
 from service.imports.flow import to_read
 from service.imports.models import ImportRecord
 from service.items.models import Item
 from service.organisations.models import Organisation
-from service.pagination import encode_cursor
 from service.projects.models import Project
 from service.webhooks import events
 from service.webhooks.models import Delivery, EventType, Subscription

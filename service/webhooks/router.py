@@ -4,10 +4,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
-from service.auth import CurrentCaller, SessionDep, WritingCaller
-from service.config import Settings
 from service.db import utcnow
+from service.deps import CurrentCaller, SessionDep, SettingsDep, WritingCaller
 from service.errors import problem_responses
+from service.fields import MAX_ID
 from service.pagination import (
     DEFAULT_LIMIT,
     CursorQuery,
@@ -16,7 +16,6 @@ from service.pagination import (
     link_next,
     next_id_cursor,
 )
-from service.params import MAX_ID
 from service.routing import OneThreadRoute
 from service.secretbox import SecretBox, secret_box
 from service.webhooks import service
@@ -42,16 +41,11 @@ SubscriptionIdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="Webhook s
 DeliveryIdPath = Annotated[int, Path(ge=1, le=2**53, description="Delivery id.")]
 
 
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
 def _box(request: Request) -> SecretBox:
     """The server key, read (or made, on SQLite) at first use."""
     box: SecretBox | None = getattr(request.app.state, "secret_box", None)
     if box is None:
-        box = request.app.state.secret_box = secret_box(_settings(request))
+        box = request.app.state.secret_box = secret_box(request.app.state.settings)
     return box
 
 
@@ -62,6 +56,7 @@ def create_webhook(
     data: SubscriptionCreate,
     session: SessionDep,
     caller: WritingCaller,
+    settings: SettingsDep,
 ) -> SubscriptionRead:
     """Subscribe: tell a URL, a chat channel or a mailbox of changes and reminders.
 
@@ -70,9 +65,7 @@ def create_webhook(
     webhook, Adaptive Card), `line_works` (Incoming Webhook), `email`. It is told of events
     from now on, in commit order. The target is stored encrypted and shown masked.
     """
-    subscription = service.create_subscription(
-        session, caller, data, _settings(request), _box(request)
-    )
+    subscription = service.create_subscription(session, caller, data, settings, _box(request))
     response.headers["Location"] = f"{request.url.path}/{subscription.id}"
     return service.to_read(session, subscription, utcnow())
 
@@ -123,6 +116,7 @@ def update_webhook(
     data: SubscriptionUpdate,
     session: SessionDep,
     caller: WritingCaller,
+    settings: SettingsDep,
 ) -> SubscriptionRead:
     """Change a subscription; only what is sent changes.
 
@@ -131,9 +125,7 @@ def update_webhook(
     """
     subscription = service.get_subscription(session, caller, subscription_id)
     now = utcnow()
-    service.update_subscription(
-        session, caller, subscription, data, _settings(request), _box(request), now
-    )
+    service.update_subscription(session, caller, subscription, data, settings, _box(request), now)
     return service.to_read(session, subscription, now)
 
 
@@ -213,10 +205,10 @@ def send_test_webhook(
 
 @router.post("/{subscription_id}/digest", responses=problem_responses(401, 403, 404, 409, 422, 429))
 def send_webhook_digest(
-    request: Request,
     subscription_id: SubscriptionIdPath,
     session: SessionDep,
     caller: WritingCaller,
+    settings: SettingsDep,
 ) -> DigestNow:
     """Send the subscription's daily digest now, and show what it says.
 
@@ -224,7 +216,7 @@ def send_webhook_digest(
     goes at its time.
     """
     subscription = service.get_subscription(session, caller, subscription_id)
-    data, delivery = service.digest_now(session, subscription, utcnow(), _settings(request))
+    data, delivery = service.digest_now(session, subscription, utcnow(), settings)
     read = service.delivery_reads(session, [delivery], last_only=False)[0] if delivery else None
     return DigestNow(sent=delivery is not None, delivery=read, digest=data)
 
@@ -300,11 +292,11 @@ def redeliver_webhook_delivery(
     responses=problem_responses(401, 403, 404, 422, 429),
 )
 def redeliver_webhook_deliveries(
-    request: Request,
     subscription_id: SubscriptionIdPath,
     data: RedeliverRange,
     session: SessionDep,
     caller: WritingCaller,
+    settings: SettingsDep,
 ) -> RedeliverResult:
     """Send again every delivery of a time range that gave up (or every one), in order.
 
@@ -313,7 +305,7 @@ def redeliver_webhook_deliveries(
     """
     subscription = service.get_subscription(session, caller, subscription_id)
     now = utcnow()
-    zone = _settings(request).zone
+    zone = settings.zone
     since, until = (
         moment.replace(tzinfo=zone) if moment.tzinfo is None else moment
         for moment in (data.since, data.until or now)

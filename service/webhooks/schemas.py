@@ -6,11 +6,10 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints
 
 from service.changes.schemas import ChangeRead
-from service.fields import PRINTABLE, Instant
+from service.fields import MAX_ID, PRINTABLE, Instant
 from service.imports.schemas import ImportRead
 from service.items.models import Responsibility
 from service.organisations.schemas import OrganisationRef
-from service.params import MAX_ID
 from service.reports.schemas import OverdueRow
 from service.webhooks.models import DeliveryState, EventType, Kind
 

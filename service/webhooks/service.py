@@ -9,10 +9,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from service.auth import Caller
+from service.access import Caller
 from service.config import Settings
 from service.errors import Conflict, Forbidden, NotFound, Unprocessable
-from service.items.service import SNAPSHOT_COLUMNS
+from service.items.fields import EVENT_ORDER
 from service.organisations.models import Organisation
 from service.organisations.schemas import OrganisationRef
 from service.secretbox import SecretBox
@@ -49,7 +49,8 @@ from service.webhooks.targets import TargetRefused, check_target, hint
 # Enough for every channel a town or vendor has; a bound on what one organisation can add.
 MAX_PER_ORGANISATION = 50
 MAX_REDELIVERED = 10_000
-ITEM_FIELDS = frozenset({"code", "parent_code", "predecessors", *SNAPSHOT_COLUMNS})
+# What a change event may list, and so what a subscription may filter on.
+ITEM_FIELDS = frozenset(EVENT_ORDER)
 
 
 def _visible(

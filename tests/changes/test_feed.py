@@ -12,15 +12,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session
 
-from service.auth import Caller
+from service.access import Caller
 from service.changes import feed, sequencing
 from service.changes.models import ChangeEvent, ChangeSource
 from service.changes.service import Actor
-from service.db import create_session_factory
 from service.items.schemas import ItemCreate, ItemUpdate
 from service.items.service import create_item, update_item
 from service.organisations.models import OrgKind
 from service.projects.models import Project
+from service.sessions import create_session_factory
 from tests.conftest import ItemFactory, World
 
 

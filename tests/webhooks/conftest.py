@@ -11,7 +11,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from service.config import Settings
-from service.db import create_session_factory, utcnow
+from service.db import utcnow
+from service.sessions import create_session_factory
 from service.webhooks.outbox import RetrySchedule
 from service.webhooks.worker import Worker
 from tests.conftest import World

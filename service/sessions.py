@@ -1,0 +1,152 @@
+"""Sessions and their engine, turns at the database, and the one commit of a request.
+
+A request's transaction is committed in one place, `commit`, right after its handler
+succeeded and before its answer is sent (service/routing.py calls it in the handler's own
+worker thread; service/deps.py for a handler that left its transaction open). Right before
+the commit, the change events of the transaction take their feed positions
+(service/changes/sequencing.py, installed on every session factory here).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+from weakref import WeakKeyDictionary
+
+from anyio import to_thread
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.changes import sequencing
+from service.config import Settings
+from service.db import SQLITE_BUSY_TIMEOUT_MS
+
+T = TypeVar("T")
+
+
+def create_db_engine(settings: Settings) -> Engine:
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:":
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+        )
+        event.listen(engine, "connect", _configure_sqlite)
+        return engine
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+    )
+
+
+def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets readers proceed while one writer commits; foreign keys are off by default.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.close()
+
+
+def create_session_factory(engine: Engine) -> sessionmaker[Session]:
+    factory = sessionmaker(engine, expire_on_commit=False)
+    sequencing.install(factory)
+    return factory
+
+
+def commit(session: Session) -> None:
+    """Commit a request's transaction: the one place that does, once its handler succeeded.
+
+    A commit that fails raises, so the request answers with an error, never a 200 for data
+    that was not saved.
+    """
+    session.commit()
+
+
+class ConnectionGate:
+    """Lets no more requests hold a database session than the pool has connections, and only a
+    few quick ones work at once.
+
+    A request that waits for a pooled connection inside a worker thread holds that thread.
+    Once every thread waits so, the requests that do hold connections get no thread to finish
+    in and never give them back: the process stops answering (it did, at 100 clients on the
+    default pool). Waiting here, on the event loop, holds no thread.
+
+    Quick requests also wait for one of `busy` turns. Their Python work shares one interpreter
+    lock, so beyond a few at once (enough to overlap the database's round trips) more threads
+    only add switching: with ten, 32 clients cost each GET 40 % more CPU than with two
+    (bench/README.md). Long work (imports, exports) takes a connection but no turn, so an hour
+    of uploads never queues the quick calls behind it.
+    """
+
+    def __init__(self, capacity: int, busy: int | None = None) -> None:
+        self.capacity = capacity
+        self.busy = min(busy or capacity, capacity)
+        # asyncio primitives belong to one event loop; a test may run the app on several.
+        self._by_loop: WeakKeyDictionary[
+            asyncio.AbstractEventLoop, tuple[asyncio.Semaphore, asyncio.Semaphore]
+        ] = WeakKeyDictionary()
+
+    def slot(self, *, long_work: bool = False) -> Slot:
+        loop = asyncio.get_running_loop()
+        semaphores = self._by_loop.get(loop)
+        if semaphores is None:
+            semaphores = self._by_loop[loop] = (
+                asyncio.Semaphore(self.busy),
+                asyncio.Semaphore(self.capacity),
+            )
+        turns, connections = semaphores
+        # A turn before a connection: a quick call waiting for its turn holds no connection,
+        # so the calls queued for turns never keep connections from imports and exports.
+        return Slot(connections) if long_work else Slot(turns, connections)
+
+
+class Slot:
+    """One request's right to hold a connection (and a turn); lent back while it only waits."""
+
+    def __init__(self, *semaphores: asyncio.Semaphore) -> None:
+        self._semaphores = semaphores
+        self._held = 0
+
+    async def take(self) -> None:
+        try:
+            for semaphore in self._semaphores:
+                await semaphore.acquire()
+                self._held += 1
+        except BaseException:
+            self.give_back()
+            raise
+
+    def give_back(self) -> None:
+        while self._held:
+            self._held -= 1
+            self._semaphores[self._held].release()
+
+    @asynccontextmanager
+    async def lent(self) -> AsyncIterator[None]:
+        """Give the slot back for the body: for a request that sleeps between queries."""
+        self.give_back()
+        try:
+            yield
+        finally:
+            await self.take()
+
+
+async def run_gated(gate: ConnectionGate, function: Callable[..., T], *args: Any) -> T:
+    """Blocking database work of its own session, in the thread pool once a connection is free."""
+    slot = gate.slot()
+    await slot.take()
+    try:
+        return await to_thread.run_sync(function, *args)
+    finally:
+        slot.give_back()
