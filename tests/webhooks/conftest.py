@@ -45,20 +45,20 @@ def settings(settings: Settings, mailbox: Mailbox) -> Settings:
 
 @dataclass
 class Clock:
-    """Time that moves only when a test says: retries come due without anyone sleeping."""
+    """The time, moved on by a test when it wants retries due: nobody sleeps for them."""
 
-    moment: datetime
+    ahead: timedelta = timedelta()
 
     def now(self) -> datetime:
-        return self.moment
+        return utcnow() + self.ahead
 
     def advance(self, **delta: float) -> None:
-        self.moment += timedelta(**delta)
+        self.ahead += timedelta(**delta)
 
 
 @pytest.fixture
 def clock() -> Clock:
-    return Clock(utcnow())
+    return Clock()
 
 
 @pytest.fixture
