@@ -61,6 +61,10 @@ LOGGING_CONFIG: dict[str, Any] = {
         "uvicorn": {"handlers": [], "propagate": True, "level": "INFO"},
         "uvicorn.error": {"handlers": [], "propagate": True, "level": "INFO"},
         "uvicorn.access": {"handlers": [], "propagate": False, "level": "WARNING"},
+        # Its request lines name the full URL, whose path or query a webhook target may keep
+        # a credential in; the worker writes its own line per attempt without it.
+        "httpx2": {"level": "WARNING"},
+        "httpcore2": {"level": "WARNING"},
     },
 }
 

@@ -70,7 +70,8 @@ def slack(message: Message, language: Language) -> dict[str, Any]:
             ],
         }
     )
-    fallback = f"{message.title}\n{message.summary}".strip()
+    # The top-level text is mrkdwn too: the notification and what clients without blocks show.
+    fallback = _slack_escape(f"{message.title}\n{message.summary}".strip())
     return {"text": _cut(fallback, 3000), "blocks": blocks}
 
 

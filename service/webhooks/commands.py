@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import fcntl
 import logging.config
+import os
 import signal
 import subprocess
 import sys
@@ -79,7 +80,10 @@ def run_worker(args: argparse.Namespace) -> int:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
+        watching = asyncio.create_task(_stop_with(args.parent, stop)) if args.parent else None
         await worker.run(stop)
+        if watching is not None:
+            watching.cancel()
 
     try:
         asyncio.run(main())
@@ -88,6 +92,15 @@ def run_worker(args: argparse.Namespace) -> int:
         if held is not None:
             held.close()
     return 0
+
+
+async def _stop_with(parent: int, stop: asyncio.Event) -> None:
+    """Stop once the server that started us is gone: uvicorn ends its process by raising the
+    SIGTERM it handled again, so the server cannot always stop us itself."""
+    while not stop.is_set():
+        if os.getppid() != parent:
+            stop.set()
+        await asyncio.sleep(0.5)
 
 
 class WorkerBeside:
@@ -104,7 +117,9 @@ class WorkerBeside:
 
     def _supervise(self) -> None:
         while not self._stopping.is_set():
-            self._process = subprocess.Popen([sys.executable, "-m", "service.cli", "worker"])
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "service.cli", "worker", "--parent", str(os.getpid())]
+            )
             self._process.wait()
             # A crash loop must not spin: wait a little before the next start.
             self._stopping.wait(5)
@@ -244,6 +259,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     worker.add_argument("--concurrency", type=int, default=8, help="deliveries in flight at once")
     worker.add_argument("--metrics-port", type=int, help="serve Prometheus metrics on this port")
     worker.add_argument("--metrics-host", default="127.0.0.1")
+    worker.add_argument("--parent", type=int, help=argparse.SUPPRESS)
     worker.set_defaults(handler=run_worker)
 
     webhook = commands.add_parser("webhook", help="webhook, chat and mail subscriptions")

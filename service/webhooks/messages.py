@@ -167,7 +167,9 @@ def _row_entry(row: Mapping[str, Any], language: Language, base: str, *, blocks:
         if days > 0
         else text("due_on", language, day=row["planned_end"])
     )
-    line = f"{row['project']['name']} {row['code']} {row['title']}（{when}）"
+    line = f"{row['project']['name']} {row['code']} {row['title']}" + (
+        f"（{when}）" if language == "ja" else f" ({when})"
+    )
     if blocks and row.get("blocks"):
         waiting = "、".join(f"{b['code']} {b['title']}" for b in row["blocks"][:3])
         line += f" — {text('holds_up', language)}: {waiting}"

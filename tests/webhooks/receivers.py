@@ -38,8 +38,9 @@ Answer = tuple[int, dict[str, str], bytes]
 
 @dataclass
 class Receiver:
-    """Answers each request with the next scripted answer (then `default`), after `hold` is
-    set (it is, unless a test clears it to keep a request in flight)."""
+    """Records each request as it arrives, then answers it with the next scripted answer
+    (then `default`) once `hold` is set (it is, unless a test clears it to keep a request in
+    flight)."""
 
     url: str = ""
     received: list[Received] = field(default_factory=list)
@@ -51,12 +52,13 @@ class Receiver:
     def __post_init__(self) -> None:
         self.hold.set()
 
-    def answer(self, request: Received) -> Answer:
+    def arrive(self, request: Received) -> Answer:
         with self.arrived:
             self.received.append(request)
-            reply = self.script.pop(0) if self.script else self.default
             self.arrived.notify_all()
-        return reply
+        self.hold.wait(WAIT)
+        with self.arrived:
+            return self.script.pop(0) if self.script else self.default
 
     def wait_for(self, count: int, timeout: float = WAIT) -> list[Received]:
         with self.arrived:
@@ -80,8 +82,7 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
             request = Received(
                 self.path, {k.lower(): v for k, v in self.headers.items()}, self.rfile.read(length)
             )
-            receiver.hold.wait(WAIT)
-            status, headers, body = receiver.answer(request)
+            status, headers, body = receiver.arrive(request)
             try:
                 self.send_response(status)
                 for name, value in headers.items():
