@@ -332,7 +332,8 @@ def _settings_problems(error: ValidationError) -> str:
     for problem in error.errors():
         name = "WBS_" + "_".join(str(part) for part in problem["loc"]).upper()
         # The value a secret was set to is not repeated: a mistyped key is still mostly a key.
-        given = "" if "secret" in name or "password" in name else f" (got {problem.get('input')!r})"
+        secret = any(word in name for word in ("SECRET", "PASSWORD"))
+        given = "" if secret else f" (got {problem.get('input')!r})"
         lines.append(f"  {name}: {problem['msg']}{given}")
     lines.append("every setting is described in docs/configuration.md")
     return "\n".join(lines)

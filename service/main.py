@@ -19,6 +19,7 @@ from service.idempotency import middleware as idempotency
 from service.logs import RequestLogMiddleware
 from service.problems import install_error_handlers
 from service.sessions import ConnectionGate, create_db_engine, create_session_factory
+from service.webhooks import contract as webhook_contract
 from service.webhooks.gauges import QueueCollector
 
 DESCRIPTION = """\
@@ -149,6 +150,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             document = summaries_from_docstrings(FastAPI.openapi(app))
             document = operation_links(binary_uploads(document))
             idempotency.document(document)
+            webhook_contract.document(document)
             app.openapi_schema = document
         return app.openapi_schema
 
