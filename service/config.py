@@ -17,7 +17,11 @@ DEFAULT_DATABASE_URL = "sqlite:///./var/wbs-sync.sqlite3"
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="WBS_", env_file=".env", extra="ignore")
+    # Inputs are kept out of the error's text, where a mistyped secret key would show; the CLI
+    # names the others' values itself (service.cli).
+    model_config = SettingsConfigDict(
+        env_prefix="WBS_", env_file=".env", extra="ignore", hide_input_in_errors=True
+    )
 
     database_url: str = Field(
         DEFAULT_DATABASE_URL,
@@ -110,7 +114,7 @@ class Settings(BaseSettings):
         "it over; more than a delivery's timeout.",
     )
     webhook_poll_seconds: float = Field(
-        0.2, gt=0, le=60, description="How often a worker looks for new events and due retries."
+        0.1, gt=0, le=60, description="How often a worker looks for new events and due retries."
     )
     webhook_log_days: int = Field(
         30, ge=1, le=3650, description="Days finished deliveries are kept in the delivery log."

@@ -79,7 +79,14 @@ class Worker:
     def record(self, claimed: Claimed, outcome: Outcome) -> Settled:
         with self.factory() as session, session.begin():
             return outbox.record(
-                session, claimed, outcome, self.id, self.now(), self.schedule, self.disable_after
+                session,
+                claimed,
+                outcome,
+                self.id,
+                self.now(),
+                self.schedule,
+                self.disable_after,
+                self.lease,
             )
 
     def remind(self) -> int:
@@ -130,7 +137,14 @@ class Worker:
                 task.add_done_callback(self._in_flight.discard)
         return busy
 
-    async def _deliver(self, claimed: Claimed) -> None:
+    async def _deliver(self, first: Claimed) -> None:
+        """Send, record, and go on with the subscription's next one while they succeed."""
+        claimed: Claimed | None = first
+        while claimed is not None:
+            claimed = await self._attempt(claimed)
+        self._wake.set()
+
+    async def _attempt(self, claimed: Claimed) -> Claimed | None:
         try:
             outcome = await self.sender.send(claimed)
         except Exception as error:  # a bug must cost one attempt, not the worker
@@ -153,7 +167,7 @@ class Worker:
                 }
             },
         )
-        self._wake.set()
+        return settled.following
 
     async def run_until_idle(self) -> None:
         """Work until nothing is due or in flight (tests; `wbs-sync webhook digest`)."""

@@ -77,6 +77,10 @@ class Receiver:
 
 def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
+        # Headers and body go out as two writes: with Nagle's algorithm the second waits for
+        # the client's delayed ACK, 40 ms a request.
+        disable_nagle_algorithm = True
+
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))
             request = Received(
