@@ -6,6 +6,7 @@ from service.idempotency.models import IdempotencyKey
 from service.imports.models import ImportRecord
 from service.items.models import Item, item_predecessors
 from service.organisations.models import Organisation
+from service.partners.models import Partnership
 from service.projects.models import Project
 from service.tokens.models import ApiToken
 from service.webhooks.models import Attempt, Delivery, DigestSent, OverdueNotice, Subscription
@@ -23,6 +24,7 @@ __all__ = [
     "Item",
     "Organisation",
     "OverdueNotice",
+    "Partnership",
     "Project",
     "Subscription",
     "item_predecessors",

@@ -8,10 +8,10 @@ from typing import cast
 from sqlalchemy import Table, bindparam, inspect, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
 
 from service.changes.service import Actor
 from service.errors import (
-    Conflict,
     FieldError,
     PreconditionFailed,
     ServiceError,
@@ -106,11 +106,36 @@ def push_items(
             applied[index] = _apply(session, project, actor, entry, existing.get(keys[index]))
         except ServiceError as error:
             raise _in_context(error, index, entry.code) from None
-    _write_plain_updates(
-        session, [(item, before) for item, before in applied.values() if before is not None]
-    )
-    session.flush()  # the rest: new parents or predecessors, which the ORM writes
+    updated = [(item, before) for item, before in applied.values() if before is not None]
+    try:
+        _write_plain_updates(session, updated)
+        session.flush()  # the rest: new parents or predecessors, which the ORM writes
+    except StaleDataError:
+        raise _lost_race(session, updated) from None
     return [_result(*applied[index]) for index in range(len(push.items))]
+
+
+def _lost_race(session: Session, updated: list[tuple[Item, int]]) -> PreconditionFailed:
+    """412 naming every item another writer changed while the push was being applied.
+
+    The push read them at one version and found another when it wrote: as if its versions
+    had been stale from the start, nothing is applied.
+    """
+    before = {item.id: (item.code, version) for item, version in updated}
+    session.rollback()  # the push's writes are void; the versions are read afresh
+    rows = session.execute(select(Item.id, Item.version).where(Item.id.in_(list(before))))
+    current: dict[int, int] = {item_id: version for item_id, version in rows}
+    stale = [
+        {"code": code, "version": version, "current_version": current.get(item_id)}
+        for item_id, (code, version) in before.items()
+        if current.get(item_id) != version
+    ]
+    return PreconditionFailed(
+        f"{len(stale)} item(s) changed by another request while the push was applied: "
+        + ", ".join(str(entry["code"]) for entry in stale)
+        + "; read them again and push the changes anew. Nothing was applied.",
+        extra={"stale": stale},
+    )
 
 
 def _write_plain_updates(session: Session, updated: list[tuple[Item, int]]) -> None:
@@ -146,9 +171,8 @@ def _write_plain_updates(session: Session, updated: list[tuple[Item, int]]) -> N
         ]
         written = connection.execute(statement, rows).rowcount
         if written != len(rows):
-            raise Conflict(
-                "items of the push changed while it was applied; nothing was applied: push again"
-            )
+            # As the ORM says it for a versioned row it could not find at its version.
+            raise StaleDataError(f"{len(rows) - written} item(s) of the push changed meanwhile")
         for item, before in batch:
             # The row is written: the session must not write it again.
             for name in changed:

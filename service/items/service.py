@@ -6,16 +6,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, or_, select
+from sqlalchemy import ColumnElement, Select, Table, and_, bindparam, or_, select
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from service.access import may_plan, refused_fields
 from service.changes.models import ChangeKind
 from service.changes.service import Actor, diff, record_change
-from service.concurrency import check_if_match
+from service.concurrency import check_if_match, versions_checked
 from service.cursors import decode_cursor, encode_cursor
 from service.db import utcnow
 from service.errors import Conflict, FieldError, Forbidden, NotFound, Unprocessable
@@ -213,6 +213,8 @@ def _filtered(
         )
     return query
 
+
+_ITEMS = cast(Table, Item.__table__)
 
 # Built once: an alias costs more to make than the query it serves.
 _PARENT = aliased(Item, name="parent")
@@ -418,7 +420,8 @@ def update_item(
     item = get_item(session, project, code)
     check_if_match(if_match, item.version)
     update_loaded_item(session, project, actor, item, data)
-    session.flush()  # the new version, for the answer's ETag
+    with versions_checked(session, _ITEMS, item.id, f"item {code!r}"):
+        session.flush()  # the new version, for the answer's ETag
     return item
 
 
@@ -508,4 +511,5 @@ def delete_item(
         raise Conflict(f"item {code!r} cannot be deleted: {'; '.join(reasons)}")
     record_item_change(session, actor, item, ChangeKind.deleted, diff(snapshot(item), {}))
     session.delete(item)
-    session.flush()
+    with versions_checked(session, _ITEMS, item.id, f"item {code!r}"):
+        session.flush()
