@@ -330,6 +330,9 @@ def build_parser() -> argparse.ArgumentParser:
 def _settings_problems(error: ValidationError) -> str:
     lines = ["the configuration is not valid:"]
     for problem in error.errors():
+        if not problem["loc"]:  # a rule across settings: its message names them
+            lines.append(f"  {problem['msg'].removeprefix('Value error, ')}")
+            continue
         name = "WBS_" + "_".join(str(part) for part in problem["loc"]).upper()
         # The value a secret was set to is not repeated: a mistyped key is still mostly a key.
         secret = any(word in name for word in ("SECRET", "PASSWORD"))

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from importers.sources import Limits, MiB
@@ -145,6 +145,15 @@ class Settings(BaseSettings):
                 f"unknown time zone {value!r} (use an IANA name such as Asia/Tokyo)"
             ) from exc
         return value
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_delivery(self) -> Settings:
+        if self.webhook_lease_seconds <= self.webhook_timeout_seconds:
+            raise ValueError(
+                "WBS_WEBHOOK_LEASE_SECONDS must be longer than WBS_WEBHOOK_TIMEOUT_SECONDS, "
+                "or a delivery still being sent could be taken over and sent twice at once"
+            )
+        return self
 
     @field_validator("secret_key")
     @classmethod

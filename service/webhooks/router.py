@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
+from service.config import Settings
 from service.db import utcnow
 from service.deps import CurrentCaller, SessionDep, SettingsDep, WritingCaller
-from service.errors import problem_responses
+from service.errors import Unprocessable, problem_responses
 from service.fields import MAX_ID
 from service.pagination import (
     DEFAULT_LIMIT,
@@ -39,6 +41,14 @@ router = APIRouter(prefix="/webhooks", tags=["webhooks"], route_class=OneThreadR
 
 SubscriptionIdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="Webhook subscription id.")]
 DeliveryIdPath = Annotated[int, Path(ge=1, le=2**53, description="Delivery id.")]
+
+
+def _utc(moment: datetime, settings: Settings, field: str) -> datetime:
+    """An instant of the request in UTC; one without zone is WBS_TIMEZONE's."""
+    try:
+        return (moment if moment.tzinfo else moment.replace(tzinfo=settings.zone)).astimezone(UTC)
+    except OverflowError:
+        raise Unprocessable.for_field(field, "outside the years this service keeps") from None
 
 
 def _box(request: Request) -> SecretBox:
@@ -305,11 +315,8 @@ def redeliver_webhook_deliveries(
     """
     subscription = service.get_subscription(session, caller, subscription_id)
     now = utcnow()
-    zone = settings.zone
-    since, until = (
-        moment.replace(tzinfo=zone) if moment.tzinfo is None else moment
-        for moment in (data.since, data.until or now)
-    )
+    since, until = (_utc(moment, settings, name) for moment, name in
+                    ((data.since, "since"), (data.until or now, "until")))  # fmt: skip
     queued, truncated = service.redeliver_range(
         session,
         subscription,

@@ -134,3 +134,16 @@ def test_a_test_message_and_redeliveries_carry_the_same_webhook_id(
         assert received[3].webhook_id == one["message_id"]
         assert [r.webhook_id for r in received[4:]] == [r.webhook_id for r in first]
         assert [r.body for r in received[4:]] == [r.body for r in first]
+
+
+def test_a_range_out_of_the_calendar_is_refused_by_name(
+    client: TestClient, world: World, subscribe: Subscribe
+) -> None:
+    hook = subscribe("vendor_x", target="https://hooks.example.jp/wbs")
+    answer = client.post(
+        f"/api/v1/webhooks/{hook['id']}/redeliver",
+        headers=world.auth("vendor_x"),
+        json={"since": "0001-01-01T00:00:00"},
+    )
+    assert answer.status_code == 422
+    assert answer.json()["errors"][0]["field"] == "since"

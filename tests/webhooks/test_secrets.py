@@ -98,3 +98,21 @@ def test_a_rotated_key_reads_old_secrets_and_rotation_rewrites_them(
     assert bad.returncode == 2
     assert "WBS_SECRET_KEY" in bad.stderr
     assert "not-a-key-but-close" not in bad.stderr
+
+
+def test_a_rule_across_settings_is_explained_without_echoing_any_setting(database_url: str) -> None:
+    checked = subprocess.run(
+        [WBS_SYNC, "webhook", "list"],
+        env={**os.environ, "WBS_DATABASE_URL": database_url, "WBS_SECRET_KEY": TEST_SECRET_KEY,
+             "WBS_WEBHOOK_LEASE_SECONDS": "10", "WBS_SMTP_PASSWORD": "hunter2"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )  # fmt: skip
+    assert checked.returncode == 2
+    assert (
+        "WBS_WEBHOOK_LEASE_SECONDS must be longer than WBS_WEBHOOK_TIMEOUT_SECONDS"
+        in checked.stderr
+    )
+    assert TEST_SECRET_KEY not in checked.stderr
+    assert "hunter2" not in checked.stderr
