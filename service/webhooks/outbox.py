@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Select, and_, func, or_, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from service.webhooks import events
 from service.webhooks.models import (
@@ -85,14 +85,19 @@ class Claimed:
     language: str | None
 
 
-def _heads() -> Select[int]:
-    """The first waiting delivery of each subscription's queue (contact mails stand apart)."""
-    earlier = aliased(Delivery)
-    return select(func.min(earlier.id)).where(
-        earlier.subscription_id == Delivery.subscription_id,
-        earlier.state == DeliveryState.pending,
-        earlier.to_contact.is_(False),
+def _heads(subscription_id: int | None) -> Select[int]:
+    """The first waiting delivery of each subscription's queue (contact mails stand apart).
+
+    One pass over the waiting rows' index, grouped: compared row by row with a correlated
+    minimum, a claim cost as much as the queue was long (4,000 waiting: most of a worker's
+    time).
+    """
+    query = select(func.min(Delivery.id)).where(
+        Delivery.state == DeliveryState.pending, Delivery.to_contact.is_(False)
     )
+    if subscription_id is not None:
+        return query.where(Delivery.subscription_id == subscription_id)
+    return query.group_by(Delivery.subscription_id)
 
 
 def claim(
@@ -112,7 +117,7 @@ def claim(
     heads = and_(
         Delivery.to_contact.is_(False),
         Delivery.subscription_id.in_(enabled),
-        Delivery.id == _heads().scalar_subquery(),
+        Delivery.id.in_(_heads(subscription_id)),
     )
     query = select(Delivery).where(due)
     if subscription_id is None:
