@@ -51,6 +51,19 @@ class Settings(BaseSettings):
         60, ge=1, description="Window over which failed authentications are counted."
     )
 
+    max_json_body_mb: int = Field(
+        8,
+        ge=1,
+        le=1024,
+        description="Largest JSON request body (a push of 1,000 items is well under 1 MiB).",
+    )
+    trusted_proxies: str = Field(
+        "",
+        max_length=2000,
+        description="Comma-separated addresses of the proxies or load balancers in front of the "
+        "service, whose X-Forwarded-For names the client. Empty: trust none.",
+    )
+
     import_max_upload_mb: int = Field(20, ge=1, le=1024, description="Largest upload accepted.")
     import_max_uncompressed_mb: int = Field(
         200, ge=1, le=8192, description="Largest unpacked size of a workbook (zip bombs)."
@@ -77,11 +90,6 @@ class Settings(BaseSettings):
         None,
         description="Where the generated key is kept when WBS_SECRET_KEY is not set. "
         "Default: secret.key beside the SQLite file.",
-    )
-    public_url: str = Field(
-        "http://127.0.0.1:8000",
-        pattern=r"^https?://[^\s/]+(/[^\s]*)?$",
-        description="Base of the links back in mails and chat messages.",
     )
     notify_language: Literal["ja", "en"] = Field(
         "ja", description="Language of mails and chat messages a subscription does not choose."
@@ -134,6 +142,32 @@ class Settings(BaseSettings):
     smtp_sender: str = Field(
         "wbs-sync@localhost", max_length=254, description="From address of the mails sent."
     )
+    # The pages (service/web): sessions of signed-in browsers, sign-in links, pending uploads.
+    web_session_hours: int = Field(
+        12, ge=1, le=24 * 30, description="Longest a browser stays signed in."
+    )
+    web_session_idle_minutes: int = Field(
+        120, ge=5, le=24 * 60, description="A browser unused this long is signed out."
+    )
+    web_sign_in_link_hours: int = Field(
+        24, ge=1, le=24 * 14, description="How long a one-time sign-in link works by default."
+    )
+    web_upload_minutes: int = Field(
+        60, ge=5, le=24 * 60, description="How long an uploaded sheet waits for its confirmation."
+    )
+    web_dates: Literal["western", "era"] = Field(
+        "western", description="Dates on pages: 2026年3月31日 (western) or 令和8年3月31日 (era)."
+    )
+    web_secure_cookies: bool | None = Field(
+        None, description="Cookies marked Secure: default when the request came over https."
+    )
+    web_public_url: str | None = Field(
+        None,
+        pattern=r"^https?://[^\s/]+(/[^\s]*)?$",
+        description="Base URL people open the pages at, for sign-in links and the links in "
+        "mails and chat messages; default: the URL the issuing request came to "
+        "(http://127.0.0.1:8000 on the command line and in the worker).",
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -173,6 +207,12 @@ class Settings(BaseSettings):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def public_base(self) -> str:
+        """Where people open the service, for links made outside a request: mails, chat
+        messages, the command line."""
+        return self.web_public_url or "http://127.0.0.1:8000"
 
     @property
     def retry_delays(self) -> tuple[float, ...]:

@@ -7,14 +7,17 @@ from service.imports.models import ImportRecord
 from service.items.models import Item, item_predecessors
 from service.organisations.models import Organisation
 from service.partners.models import Partnership
+from service.people.models import BrowserSession, PendingUpload, SignInLink, Visit
 from service.projects.models import Project
-from service.tokens.models import ApiToken
+from service.tokens.models import ApiToken, AuthFailure
 from service.webhooks.models import Attempt, Delivery, DigestSent, OverdueNotice, Subscription
 
 __all__ = [
     "ApiToken",
     "Attempt",
+    "AuthFailure",
     "Base",
+    "BrowserSession",
     "ChangeEvent",
     "Delivery",
     "DigestSent",
@@ -25,7 +28,10 @@ __all__ = [
     "Organisation",
     "OverdueNotice",
     "Partnership",
+    "PendingUpload",
     "Project",
+    "SignInLink",
     "Subscription",
+    "Visit",
     "item_predecessors",
 ]

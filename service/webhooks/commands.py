@@ -223,7 +223,7 @@ def run_webhook(args: argparse.Namespace) -> int:
                     "digest.daily",
                     {"data": data_now.model_dump(mode="json")},
                     language,
-                    settings.public_url,
+                    settings.public_base,
                 )
                 print(message.title)
                 print(message.plain_text(language))

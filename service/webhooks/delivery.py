@@ -45,7 +45,7 @@ class Sender:
             claimed.event_type,
             json.loads(claimed.payload),
             self.language(claimed),
-            self.settings.public_url,
+            self.settings.public_base,
         )
 
     async def send(self, claimed: Claimed) -> Outcome:

@@ -285,7 +285,7 @@ def digest_now(
     organisation = session.get(Organisation, subscription.organisation_id)
     assert organisation is not None
     local_day = now.astimezone(settings.zone).date()
-    data = digests.digest_data(session, subscription, organisation, local_day, settings.public_url)
+    data = digests.digest_data(session, subscription, organisation, local_day, settings.public_base)
     if not digests.has_news(data):
         return data, None
     if not subscription.enabled:

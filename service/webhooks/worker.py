@@ -96,7 +96,7 @@ class Worker:
                 self.now(),
                 self.settings.zone,
                 self.settings.webhook_overdue_catch_up_days,
-                self.settings.public_url,
+                self.settings.public_base,
             )
 
     def sweep(self) -> int:

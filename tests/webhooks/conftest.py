@@ -38,7 +38,7 @@ def settings(settings: Settings, mailbox: Mailbox) -> Settings:
             "smtp_port": mailbox.port,
             "smtp_starttls": False,
             "smtp_sender": "wbs-sync@example.jp",
-            "public_url": "https://wbs.example.jp",
+            "web_public_url": "https://wbs.example.jp",
         }
     )
 
