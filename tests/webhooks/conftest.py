@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -72,8 +73,13 @@ def worker(settings: Settings, engine: Engine, clock: Clock) -> Worker:
 
 
 def drain(worker: Worker) -> None:
-    """Let the worker do everything that is due now, and wait until it has."""
-    asyncio.run(worker.run_until_idle())
+    """Let the worker do everything that is due now, and wait until it has.
+
+    In a thread of its own, with an event loop of its own: the page tests' browser keeps one
+    running in this thread for the whole session.
+    """
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        thread.submit(asyncio.run, worker.run_until_idle()).result()
 
 
 Subscribe = Callable[..., dict[str, Any]]
