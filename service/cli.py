@@ -10,6 +10,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
@@ -18,6 +19,7 @@ from service.config import Settings, get_settings
 from service.errors import ServiceError
 from service.organisations.models import OrgKind
 from service.sessions import create_db_engine, create_session_factory
+from service.webhooks.commands import WorkerBeside, add_commands
 
 DEFAULT_OPENAPI_PATH = Path("openapi/openapi.json")
 
@@ -40,6 +42,19 @@ def _serve(args: argparse.Namespace) -> int:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="wbs-sync-metrics-")
     import uvicorn
 
+    # Started after the folder is set, so its deliveries count in this server's /metrics.
+    beside = WorkerBeside() if args.with_worker else None
+    if beside is not None:
+        beside.start()
+    try:
+        _run_uvicorn(uvicorn, args)
+    finally:
+        if beside is not None:
+            beside.stop()
+    return 0
+
+
+def _run_uvicorn(uvicorn: Any, args: argparse.Namespace) -> None:
     from service.logs import LOGGING_CONFIG
 
     trusted = (
@@ -61,7 +76,6 @@ def _serve(args: argparse.Namespace) -> int:
         # Our own access line names the route template, not the raw URL with its query.
         access_log=False,
     )
-    return 0
 
 
 def _db(args: argparse.Namespace) -> int:
@@ -114,7 +128,7 @@ def _demo(_args: argparse.Namespace) -> int:
 
 
 def _pages_url(settings: Settings) -> str:
-    return settings.web_public_url or "http://127.0.0.1:8000"
+    return settings.public_base
 
 
 def _sign_in_link(args: argparse.Namespace) -> int:
@@ -298,6 +312,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--graceful-timeout", type=int, default=30, help="seconds to finish requests on SIGTERM"
     )
+    serve.add_argument(
+        "--with-worker",
+        action="store_true",
+        help="also run one `wbs-sync worker` (deliveries, reminders) beside the server",
+    )
     serve.set_defaults(handler=_serve)
 
     db = commands.add_parser("db", help="database migrations")
@@ -356,14 +375,21 @@ def build_parser() -> argparse.ArgumentParser:
     imports.add_argument("--prune", action="store_true", help="delete items the sheet lacks")
     imports.add_argument("--org", help="import as this organisation (default: the vendor)")
     imports.set_defaults(handler=_import)
+    add_commands(commands)
     return parser
 
 
 def _settings_problems(error: ValidationError) -> str:
     lines = ["the configuration is not valid:"]
     for problem in error.errors():
+        if not problem["loc"]:  # a rule across settings: its message names them
+            lines.append(f"  {problem['msg'].removeprefix('Value error, ')}")
+            continue
         name = "WBS_" + "_".join(str(part) for part in problem["loc"]).upper()
-        lines.append(f"  {name}: {problem['msg']} (got {problem.get('input')!r})")
+        # The value a secret was set to is not repeated: a mistyped key is still mostly a key.
+        secret = any(word in name for word in ("SECRET", "PASSWORD"))
+        given = "" if secret else f" (got {problem.get('input')!r})"
+        lines.append(f"  {name}: {problem['msg']}{given}")
     lines.append("every setting is described in docs/configuration.md")
     return "\n".join(lines)
 

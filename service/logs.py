@@ -38,6 +38,8 @@ class JsonFormatter(logging.Formatter):
         entry.update(
             {name: getattr(record, name) for name in _ACCESS_FIELDS if hasattr(record, name)}
         )
+        # Other named values a line carries: `extra={"fields": {...}}`.
+        entry.update(getattr(record, "fields", {}))
         if record.exc_info:
             entry["error"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)
@@ -74,6 +76,10 @@ LOGGING_CONFIG: dict[str, Any] = {
         "uvicorn": {"handlers": [], "propagate": True, "level": "INFO"},
         "uvicorn.error": {"handlers": [], "propagate": True, "level": "INFO"},
         "uvicorn.access": {"handlers": [], "propagate": False, "level": "WARNING"},
+        # Its request lines name the full URL, whose path or query a webhook target may keep
+        # a credential in; the worker writes its own line per attempt without it.
+        "httpx2": {"level": "WARNING"},
+        "httpcore2": {"level": "WARNING"},
     },
 }
 

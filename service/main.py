@@ -20,6 +20,8 @@ from service.logs import RequestLogMiddleware
 from service.problems import install_error_handlers
 from service.sessions import ConnectionGate, create_db_engine, create_session_factory
 from service.web import app as pages
+from service.webhooks import contract as webhook_contract
+from service.webhooks.gauges import QueueCollector
 
 DESCRIPTION = """\
 The one true copy of the WBS that a system vendor and a Japanese municipality share:
@@ -64,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.auth_limiter = FailedAuthLimiter(
         settings.auth_failure_limit, settings.auth_failure_window_seconds
     )
+    app.state.metric_collectors = [QueueCollector(engine)]
     install_error_handlers(app)
     app.add_middleware(idempotency.IdempotencyMiddleware)
     # Outside the idempotency layer: a body is bounded, and its sender known, before anything
@@ -79,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if app.openapi_schema is None:
             document = contract.shaped(FastAPI.openapi(app))
             idempotency.document(document)
+            webhook_contract.document(document)
             app.openapi_schema = document
         return app.openapi_schema
 

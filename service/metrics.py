@@ -26,6 +26,12 @@ IMPORT_DURATION = Histogram(
     "wbs_import_duration_seconds", "Import duration, from upload to answer.",
     buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120),
 )  # fmt: skip
+WEBHOOK_DELIVERIES = Counter(
+    "wbs_webhook_deliveries_total",
+    "Delivery attempts by subscription kind and result (delivered, retrying, gave_up, "
+    "disabled, lost_lease).",
+    ["kind", "result"],
+)
 POOL_IN_USE = Gauge(
     "wbs_db_pool_connections_in_use", "Database connections checked out of the pool.",
     multiprocess_mode="livesum",

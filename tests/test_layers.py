@@ -28,6 +28,8 @@ HTTP_MODULES = {
     "service.params",
     "service.problems",
     "service.routing",
+    # The `worker` and `webhook` commands: part of the command line, like service.cli.
+    "service.webhooks.commands",
 }
 
 
