@@ -208,7 +208,8 @@ ERRORS_BY_STATUS: dict[int, type[ServiceError]] = {
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """The `responses=` entry documenting each error an operation can answer."""
     documented: dict[int | str, dict[str, Any]] = {}
-    for status in sorted({*statuses, 500}):
+    # Any operation may meet an unexpected error, or a database that does not answer.
+    for status in sorted({*statuses, 500, 503}):
         error = ERRORS_BY_STATUS.get(status)
         description = error.description if error else "Unexpected server error."
         slug = error.slug if error else "internal"

@@ -106,8 +106,30 @@ def problem_schemas(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
+def parameters_never_null(document: dict[str, Any]) -> dict[str, Any]:
+    """A parameter left out is absent, never null: drop the `null` FastAPI adds for `X | None`.
+
+    Said as a type, `null` invited clients and fuzzers to send the text "null" as a value.
+    """
+    for path_item in document.get("paths", {}).values():
+        for operation in path_item.values():
+            for parameter in operation.get("parameters", []):
+                schema = parameter.get("schema", {})
+                options = schema.get("anyOf")
+                if options and any(option.get("type") == "null" for option in options):
+                    kept = [option for option in options if option.get("type") != "null"]
+                    del schema["anyOf"]
+                    if len(kept) == 1:
+                        schema.update(kept[0])
+                    else:
+                        schema["anyOf"] = kept
+    return document
+
+
 def shaped(document: dict[str, Any]) -> dict[str, Any]:
-    return problem_schemas(operation_links(binary_uploads(summaries_from_docstrings(document))))
+    document = summaries_from_docstrings(document)
+    document = operation_links(binary_uploads(document))
+    return parameters_never_null(problem_schemas(document))
 
 
 def openapi_document(app: FastAPI) -> str:

@@ -33,8 +33,10 @@ IfMatchHeader = Annotated[
     str | None,
     Header(
         description='The ETag last read, e.g. `"v3"`, or `*`; a stale one answers 412.',
-        pattern=IF_MATCH_PATTERN,
-        examples=['"v3"'],
+        max_length=1000,
+        # What clients send; the server reads any value as HTTP says: one naming no tag it
+        # handed out (or none at all) is a condition that fails, 412.
+        json_schema_extra={"pattern": IF_MATCH_PATTERN},
     ),
 ]
 

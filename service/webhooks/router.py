@@ -59,7 +59,7 @@ def _box(request: Request) -> SecretBox:
     return box
 
 
-@router.post("", status_code=201, responses=problem_responses(401, 403, 409, 422, 429, 503))
+@router.post("", status_code=201, responses=problem_responses(401, 403, 404, 409, 422, 429, 503))
 def create_webhook(
     request: Request,
     response: Response,
@@ -119,7 +119,7 @@ def get_webhook(
     return service.to_read(session, subscription, utcnow())
 
 
-@router.patch("/{subscription_id}", responses=problem_responses(401, 403, 404, 422, 429, 503))
+@router.patch("/{subscription_id}", responses=problem_responses(401, 403, 404, 409, 422, 429, 503))
 def update_webhook(
     request: Request,
     subscription_id: SubscriptionIdPath,

@@ -6,12 +6,14 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints
 
 from service.changes.schemas import ChangeRead
-from service.fields import MAX_ID, PRINTABLE, Instant
+from service.fields import MAX_ID, PRINTABLE, WHOLE, Instant
 from service.imports.schemas import ImportRead
+from service.items.fields import EVENT_ORDER
 from service.items.models import Responsibility
 from service.organisations.schemas import OrganisationRef
 from service.reports.schemas import OverdueRow
 from service.webhooks.models import DeliveryState, EventType, Kind
+from service.webhooks.targets import EMAIL, URL_PATTERN
 
 SubscriptionName = Annotated[
     str,
@@ -45,12 +47,13 @@ EventTypes = Annotated[
     ),
 ]
 ProjectIds = Annotated[
-    list[Annotated[int, Field(ge=1, le=MAX_ID, strict=True)]],
+    list[Annotated[int, Field(ge=1, le=MAX_ID, strict=True), WHOLE]],
     Field(max_length=1000, description="Only these projects; empty: every one the "
           "organisation may see."),
 ]  # fmt: skip
 FieldNames = Annotated[
-    list[Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,40}$")]],
+    # The names the server knows, listed from the field table (it checks them, too).
+    list[Annotated[str, Field(max_length=40, json_schema_extra={"enum": list(EVENT_ORDER)})]],
     Field(max_length=40, description="Only changes of these item fields, e.g. `status`, "
           "`planned_end`; empty: any."),
 ]  # fmt: skip
@@ -66,7 +69,7 @@ DigestTime = Annotated[
 ]
 DueWithin = Annotated[
     int, Field(ge=0, le=60, strict=True, description="The digest lists items due within this "
-               "many days.")
+               "many days."), WHOLE,
 ]  # fmt: skip
 Language = Annotated[
     Literal["ja", "en"] | None,
@@ -121,11 +124,16 @@ class SubscriptionCreate(BaseModel):
                     "target": "https://hooks.example.com/wbs",
                     "event_types": ["item.status_changed", "import.completed"],
                 },
-            ]
+            ],
+            # A mail address for email, a URL naming its host for the others: said here, so a
+            # client knows what the kind asks before the server refuses another.
+            "if": {"properties": {"kind": {"const": "email"}}},
+            "then": {"properties": {"target": {"pattern": EMAIL.pattern}}},
+            "else": {"properties": {"target": {"pattern": URL_PATTERN}}},
         },
     )
 
-    organisation_id: Annotated[int | None, Field(ge=1, le=MAX_ID, strict=True)] = Field(
+    organisation_id: Annotated[int, Field(ge=1, le=MAX_ID, strict=True), WHOLE] | None = Field(
         None, description="PMO only: set one up for this organisation. Default: the caller's."
     )
     name: SubscriptionName
@@ -205,7 +213,7 @@ class SecretRotate(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"overlap_hours": 24}]}
     )
 
-    overlap_hours: Annotated[int, Field(ge=0, le=168, strict=True)] = Field(
+    overlap_hours: Annotated[int, Field(ge=0, le=168, strict=True), WHOLE] = Field(
         24,
         description="Hours the old secret still signs beside the new one, while receivers "
         "switch; 0 drops it at once.",

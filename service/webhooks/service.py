@@ -78,10 +78,19 @@ def list_subscriptions(
     return list(session.scalars(query.order_by(Subscription.id).limit(limit)))
 
 
-def _checked_target(kind: Kind, target: str, settings: Settings) -> str:
+def _checked_target(kind: Kind, target: str, settings: Settings, *, kept_kind: bool = False) -> str:
+    """The target, if this server may send to it; `kept_kind` when the kind is the stored one.
+
+    A target wrong for the kind sent with it is bad input (422, as the contract says); one
+    wrong for the kind a subscription already has conflicts with it (409).
+    """
     try:
         return check_target(kind, target, settings)
     except TargetRefused as refused:
+        if kept_kind:
+            raise Conflict.for_field(
+                "target", f"{refused} (this subscription is {kind.value})"
+            ) from None
         raise Unprocessable.for_field("target", str(refused)) from None
 
 
@@ -99,7 +108,7 @@ def _check_filters(
     if project_ids:
         unseen = sorted(set(project_ids) - visible_project_ids(session, organisation))
         if unseen:
-            raise Unprocessable.for_field(
+            raise NotFound.for_field(
                 "project_ids",
                 f"no project {', '.join(map(str, unseen))} among those {organisation.code} may see",
             )
@@ -181,7 +190,7 @@ def update_subscription(
         data.fields if "fields" in sent else [],
     )
     if "target" in sent:
-        target = _checked_target(subscription.kind, data.target, settings)
+        target = _checked_target(subscription.kind, data.target, settings, kept_kind=True)
         subscription.target_sealed = box.seal(target)
         subscription.target_hint = hint(subscription.kind, target)
     if "name" in sent:

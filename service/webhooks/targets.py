@@ -20,6 +20,18 @@ EMAIL = re.compile(
 )
 
 
+# A URL as the contract describes targets: https (a deployment may allow http), a host name
+# whose last label starts with a letter (literal addresses are the server's to judge, and it
+# may allow them), any port a socket has, then visible characters. What the server accepts is
+# a little wider; this it always accepts.
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_PORT = r"(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
+URL_PATTERN = (
+    rf"^https://(?:{_LABEL}\.)*[A-Za-z](?:[A-Za-z0-9-]{{0,61}}[A-Za-z0-9])?"
+    rf"(?::{_PORT})?(?:[/?#][!-~]*)?$"
+)
+
+
 class TargetRefused(ValueError):
     """A target this server will not send to; the message says why, in words."""
 

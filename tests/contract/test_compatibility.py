@@ -74,7 +74,10 @@ def breaking_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
             for key, param in old_params.items():
                 if key not in new_params:
                     problems.append(f"{where}: parameter {key[0]!r} removed")
-                elif types_of(new, new_params[key]["schema"]) != types_of(old, param["schema"]):
+                # A parameter is absent or has a value: "null" was never one a client could send.
+                elif types_of(new, new_params[key]["schema"]) - {"null"} != types_of(
+                    old, param["schema"]
+                ) - {"null"}:
                     problems.append(f"{where}: parameter {key[0]!r} changed type")
             for key, param in new_params.items():
                 if key not in old_params and param.get("required"):

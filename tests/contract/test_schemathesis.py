@@ -1,4 +1,6 @@
-"""Schemathesis, all checks, against the real server on the database under test.
+"""Schemathesis with its default checks (all of them), against the real server on the database
+under test, as a third party runs it: schemathesis.toml names only the two answers JSON Schema
+cannot rule out (a stale If-Match; an upload that is no workbook).
 
 Examples, coverage, fuzzing (valid and invalid data) and stateful runs through the links it
 infers, authenticated as the PMO. WBS_CONTRACT_EXAMPLES and WBS_CONTRACT_SEED widen the run:

@@ -110,7 +110,7 @@ def test_a_municipalitys_hook_never_carries_another_municipalitys_items(
             "project_ids": [world.projects["b_x"].id],
         },
     )
-    assert foreign.status_code == 422
+    assert foreign.status_code == 404  # as for a project that does not exist
     assert foreign.json()["errors"][0]["field"] == "project_ids"
     on_behalf = client.post(
         "/api/v1/webhooks",
