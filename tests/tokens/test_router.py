@@ -4,6 +4,7 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
+import httpx2
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select, update
@@ -15,7 +16,7 @@ from service.main import create_app
 from service.models import Base
 from service.tokens.models import ApiToken, AuthFailure
 from service.tokens.service import hash_secret
-from tests.conftest import World
+from tests.conftest import ServerFactory, World
 
 
 def test_me_names_the_callers_organisation_and_token(client: TestClient, world: World) -> None:
@@ -240,3 +241,26 @@ def test_tokens_never_reach_the_logs(
     assert caplog.records, "expected the request to log something at DEBUG"
     assert world.tokens["pmo"] not in caplog.text
     assert "guessed-secret-value" not in caplog.text
+
+
+def test_forwarded_addresses_count_only_from_proxies_the_deployment_names(
+    serve: ServerFactory, world: World
+) -> None:
+    """A rotating X-Forwarded-For poses as a new client at every guess unless its sender is
+    one of the deployment's own proxies; a named proxy's X-Forwarded-For is the client."""
+
+    def guesses(base: str, forwarded: list[str]) -> list[int]:
+        return [
+            httpx2.get(
+                f"{base}/api/v1/me",
+                headers={"Authorization": "Bearer wrong", "X-Forwarded-For": address},
+            ).status_code
+            for address in forwarded
+        ]
+
+    rotating = [f"198.51.100.{n}" for n in range(1, 6)]
+    direct, _ = serve(WBS_AUTH_FAILURE_LIMIT="3")
+    assert guesses(direct, rotating) == [401, 401, 401, 429, 429]
+    behind_proxy, _ = serve(WBS_AUTH_FAILURE_LIMIT="3", WBS_TRUSTED_PROXIES="127.0.0.1")
+    assert guesses(behind_proxy, rotating) == [401] * 5
+    assert guesses(behind_proxy, ["203.0.113.7"] * 4) == [401, 401, 401, 429]
