@@ -5,64 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from importers.fields import LEVELS, TITLE, Vocabulary
 from importers.values import clean_text, key, party_of
 
 HEADER_SEARCH_ROWS = 30
 
-# Field → header words, Japanese and English; compared after `key()` folding.
-SYNONYMS: dict[str, tuple[str, ...]] = {
-    "id": ("id", "内部id", "システムid", "wbs-sync id", "wbssyncid", "item id"),
-    "code": (
-        "項番", "no", "no.", "№", "番号", "wbs番号", "wbsno", "wbs no", "wbs id", "wbsid",
-        "wbs", "wbsコード", "項目番号", "作業番号", "管理番号", "タスクid", "task id", "code",
-        "outline number",
-    ),
-    "title": (
-        "作業項目", "作業名", "タスク名", "タスク", "作業", "項目", "項目名", "件名",
-        "作業内容名", "task name", "task", "name", "title", "activity", "work item",
-    ),
-    "parent_code": ("親項番", "親番号", "上位項番", "親", "parent", "parent code"),
-    "level1": ("大項目", "大分類", "フェーズ", "工程", "phase"),
-    "level2": ("中項目", "中分類"),
-    "level3": ("小項目", "小分類", "細目"),
-    "description": (
-        "説明", "作業内容", "内容", "詳細", "概要", "作業概要", "description", "details",
-    ),
-    "responsibility": (
-        "担当", "役割分担", "分担", "主担当", "実施者", "実施主体", "責任", "担当区分", "作業主体",
-        "owner", "responsibility", "responsible", "role",
-    ),
-    "assignee": (
-        "担当課", "担当者", "担当部署", "所管課", "担当部門", "担当者名", "assignee", "assigned to",
-        "resource names", "person in charge",
-    ),
-    "planned_start": (
-        "開始予定日", "予定開始", "予定開始日", "開始予定", "開始日", "開始", "着手予定日",
-        "予定開始日付", "start", "start date", "planned start", "baseline start",
-    ),
-    "planned_end": (
-        "終了予定日", "予定終了", "予定終了日", "終了予定", "完了予定日", "完了予定", "終了日",
-        "終了", "期限", "期日", "納期", "締切", "締め切り", "完了期限", "finish", "finish date",
-        "end", "end date", "due", "due date", "deadline", "planned finish", "baseline finish",
-    ),
-    "actual_start": (
-        "実績開始", "開始実績", "実績開始日", "着手日", "実開始日", "actual start",
-    ),
-    "actual_end": (
-        "実績終了", "終了実績", "実績終了日", "完了日", "実終了日", "完了実績", "actual finish",
-        "actual end",
-    ),
-    "progress": (
-        "進捗率", "進捗", "進捗(%)", "達成率", "完了率", "%complete", "% complete", "progress",
-    ),
-    "status": ("状況", "ステータス", "状態", "進捗状況", "対応状況", "status", "state"),
-    "predecessors": (
-        "先行作業", "先行", "前提作業", "先行タスク", "依存関係", "predecessors", "predecessor",
-        "depends on",
-    ),
-    "deliverable": ("成果物", "成果品", "deliverable", "deliverables", "output"),
-    "notes": ("備考", "メモ", "コメント", "特記事項", "notes", "note", "remarks", "comments"),
-}  # fmt: skip
 # Group headers that qualify the columns below them (予定 over 開始/終了).
 GROUPS: dict[str, str] = {
     **dict.fromkeys(["予定", "計画", "planned", "plan", "baseline"], "planned"),
@@ -74,8 +21,6 @@ _END_WORDS = {
     key(w) for w in ("終了", "終了日", "完了", "完了日", "期限", "finish", "end", "to", "至")
 }
 
-_BY_WORD: dict[str, str] = {key(word): name for name, words in SYNONYMS.items() for word in words}
-FIELDS = tuple(SYNONYMS)
 MARK_PREFIX = "marks:"
 
 
@@ -100,7 +45,7 @@ def column_index(letter: str) -> int:
     return number - 1
 
 
-def classify(header: str, group: str | None = None) -> str | None:
+def classify(header: str, vocabulary: Vocabulary, group: str | None = None) -> str | None:
     """What a header means: a field name, `marks:<party>`, or None when unknown."""
     word = key(header)
     if not word:
@@ -111,16 +56,17 @@ def classify(header: str, group: str | None = None) -> str | None:
         if party:
             return MARK_PREFIX + party
     if group_kind in ("planned", "actual"):
-        if word in _START_WORDS:
-            return f"{group_kind}_start"
-        if word in _END_WORDS:
-            return f"{group_kind}_end"
+        # 予定 over 開始 is planned_start: the group names the pair, the word its end.
+        end = "start" if word in _START_WORDS else "end" if word in _END_WORDS else None
+        if end and f"{group_kind}_{end}" in vocabulary.by_name:
+            return f"{group_kind}_{end}"
     if group:
-        combined = _BY_WORD.get(key(group) + word)
+        combined = vocabulary.field_of(key(group) + word)
         if combined:
             return combined
-    if word in _BY_WORD:
-        return _BY_WORD[word]
+    named = vocabulary.field_of(word)
+    if named:
+        return named
     party = party_of(header)
     return MARK_PREFIX + party if party else None
 
@@ -151,7 +97,9 @@ def _texts(row: Sequence[object]) -> list[str]:
     return [clean_text(value) or "" for value in row]
 
 
-def _layout_of(upper: list[str], lower: list[str] | None, rows: tuple[int, ...]) -> Layout:
+def _layout_of(
+    upper: list[str], lower: list[str] | None, rows: tuple[int, ...], vocabulary: Vocabulary
+) -> Layout:
     columns: dict[int, str] = {}
     headers: dict[int, str] = {}
     ignored: list[tuple[str, str]] = []
@@ -166,9 +114,9 @@ def _layout_of(upper: list[str], lower: list[str] | None, rows: tuple[int, ...])
         elif not bottom:
             group = ""
         if lower is None or not bottom:
-            meaning, shown = classify(top) if top else None, top
+            meaning, shown = classify(top, vocabulary) if top else None, top
         else:
-            meaning = classify(bottom, group) or classify(bottom)
+            meaning = classify(bottom, vocabulary, group) or classify(bottom, vocabulary)
             shown = f"{group} {bottom}".strip() if group else bottom
         if not shown:
             continue
@@ -182,22 +130,24 @@ def _layout_of(upper: list[str], lower: list[str] | None, rows: tuple[int, ...])
 
 def _score(layout: Layout) -> int:
     names = layout.fields()
-    if not names & {"title", "level1", "level2", "level3"}:
+    if not names & {TITLE, *LEVELS}:
         return 0
     marks = {name for name in names if name.startswith(MARK_PREFIX)}
     # One party's word alone is as likely a data cell (ベンダー) as a mark column's header.
     return len(names - marks) + (1 if len(marks) == 2 else 0)
 
 
-def detect_layout(top_rows: Sequence[Sequence[object]], first_row_number: int = 1) -> Layout | None:
+def detect_layout(
+    top_rows: Sequence[Sequence[object]], vocabulary: Vocabulary, first_row_number: int = 1
+) -> Layout | None:
     """The best header (one row, or two with a group row above) among the first rows."""
     texts = [_texts(row) for row in top_rows[:HEADER_SEARCH_ROWS]]
     best: tuple[tuple[int, int], Layout] | None = None
     for offset, row in enumerate(texts):
         number = first_row_number + offset
-        candidates = [_layout_of(row, None, (number,))]
+        candidates = [_layout_of(row, None, (number,), vocabulary)]
         if offset + 1 < len(texts) and any(row):
-            candidates.append(_layout_of(row, texts[offset + 1], (number, number + 1)))
+            candidates.append(_layout_of(row, texts[offset + 1], (number, number + 1), vocabulary))
         for candidate in candidates:
             # On equal scores the single row wins: a second row must add meaning to count.
             rank = (_score(candidate), -len(candidate.header_rows))
@@ -207,14 +157,16 @@ def detect_layout(top_rows: Sequence[Sequence[object]], first_row_number: int = 
 
 
 def layout_from_mapping(
-    mapping: dict[str, str], header_row: int, header: Sequence[object]
+    mapping: dict[str, str], header_row: int, header: Sequence[object], vocabulary: Vocabulary
 ) -> Layout:
     """The caller's own mapping (field → column letter or header text), for when detection errs."""
     texts = _texts(header)
     columns: dict[int, str] = {}
     for name, where in mapping.items():
-        if name not in FIELDS and not name.startswith(MARK_PREFIX):
-            raise ValueError(f"mapping: {name!r} is not a field (fields: {', '.join(FIELDS)})")
+        if name not in vocabulary.names and not name.startswith(MARK_PREFIX):
+            raise ValueError(
+                f"mapping: {name!r} is not a field (fields: {', '.join(vocabulary.names)})"
+            )
         matches = [i for i, text in enumerate(texts) if text and key(text) == key(where)]
         if matches:
             columns[matches[0]] = name

@@ -321,3 +321,26 @@ def test_parents_that_name_each_other_are_refused_and_nothing_is_written(
     assert response.status_code == 422
     assert "cycle" in response.json()["detail"]
     assert db.scalar(select(func.count()).select_from(Item)) == 0
+
+
+def test_an_end_before_its_start_is_named_where_the_end_is_written(
+    client: TestClient, world: World, db: Session
+) -> None:
+    late = [row[:] for row in ROWS]
+    late[1][3], late[1][4] = "R7.5.1", "4月下旬"  # 1-1 ends before it starts
+    late[2][3], late[2][4] = "R7.4.21", "R7.4.1"
+    url = f"/api/v1/projects/{world.projects['a_x'].id}/imports/preview"
+    preview = client.post(
+        url, headers=world.auth("vendor_x"), files={"file": ("w.xlsx", sheet(late))}
+    )
+    expected = [
+        {"sheet": "WBS", "row": 5, "column": "E", "value": "4月下旬",
+         "message": "planned end 2025-04-30 is before its start 2025-05-01"},
+        {"sheet": "WBS", "row": 6, "column": "E", "value": "2025-04-01",
+         "message": "planned end 2025-04-01 is before its start 2025-04-21"},
+    ]  # fmt: skip
+    assert preview.json()["errors"] == expected
+    response = upload(client, world, "vendor_x", sheet(late))
+    assert response.status_code == 422
+    assert response.json()["sheet_errors"] == expected
+    assert db.scalar(select(func.count()).select_from(Item)) == 0
