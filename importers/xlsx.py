@@ -1,7 +1,13 @@
-"""An .xlsx or .xlsm workbook, opened only once it looks like one Excel would write."""
+"""An .xlsx or .xlsm workbook, opened only once it looks like one Excel would write.
+
+Excel never writes a DTD: a part that declares one (entities, external references) was made
+to attack XML parsers, so it is refused before any parser sees it.
+"""
 
 from __future__ import annotations
 
+import codecs
+import re
 import zipfile
 from collections.abc import Iterator, Sequence
 from functools import partial
@@ -13,6 +19,50 @@ import openpyxl
 from importers.dates import EXCEL_EPOCH_1900, EXCEL_EPOCH_1904
 from importers.errors import FileTooLarge, UnsupportedFile
 from importers.sources import Cell, Limits, MiB, SheetSource, Source
+
+# Excel's own prologs are one XML declaration of about 60 bytes: a part whose root element
+# does not begin within this many characters is not one Excel wrote.
+_PROLOG_CHARS = 16 * 1024
+_PROLOG = re.compile(r"\s*(?:<\?.*?\?>\s*|<!--.*?-->\s*)*", re.DOTALL)
+_XML_PARTS = (".xml", ".rels", ".vml")
+
+
+def _not_normal(name: str, part: str, why: str) -> UnsupportedFile:
+    return UnsupportedFile(
+        f"{name!r} is not a normal Excel workbook: its part {part} {why}, which Excel never "
+        "writes. Open it in Excel and save it again as .xlsx, or ask whoever sent it"
+    )
+
+
+def _prolog_of(member: IO[bytes]) -> tuple[str, bool]:
+    """The part's first characters, and whether they are all of it."""
+    wanted = _PROLOG_CHARS * 2  # bytes enough for that many characters in UTF-16 too
+    raw = member.read(wanted)
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+    elif raw.startswith(b"<\x00"):
+        encoding = "utf-16-le"
+    elif raw.startswith(b"\x00<"):
+        encoding = "utf-16-be"
+    else:
+        encoding = "utf-8-sig"
+    text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(raw)
+    return text[:_PROLOG_CHARS], len(raw) < wanted and len(text) <= _PROLOG_CHARS
+
+
+def _refuse_declarations(archive: zipfile.ZipFile, name: str) -> None:
+    """Refuse a part whose prolog holds a DTD (<!DOCTYPE …>, <!ENTITY …>) or never ends."""
+    for info in archive.infolist():
+        if info.is_dir() or not info.filename.lower().endswith(_XML_PARTS):
+            continue
+        with archive.open(info) as member:
+            text, whole = _prolog_of(member)
+        prolog = _PROLOG.match(text)
+        rest = text[prolog.end() :] if prolog else text
+        if rest[:9].upper().startswith(("<!DOCTYPE", "<!ENTITY")):
+            raise _not_normal(name, info.filename, "declares XML entities (a DTD)")
+        if rest.startswith("<!") or (not rest and not whole):
+            raise _not_normal(name, info.filename, "has no root element where one belongs")
 
 
 def _rows_of(sheet: Any, name: str) -> Iterator[Sequence[Cell]]:
@@ -46,6 +96,7 @@ def open_workbook(file: IO[bytes], name: str, limits: Limits) -> Source:
                 f"{name!r} unpacks to {unpacked // MiB} MiB, more than "
                 f"{limits.max_uncompressed_bytes // MiB} MiB allowed"
             )
+        _refuse_declarations(archive, name)
     file.seek(0)
     try:
         # data_only: formula cells read as the values Excel last computed. Macros never run.

@@ -17,7 +17,7 @@ from importers.errors import (
     UnsupportedFile,
 )
 from importers.sources import Limits
-from tests.importers.sheets import build, parse, save, with_formula, workbook_bytes
+from tests.importers.sheets import build, parse, rewritten, save, with_formula, workbook_bytes
 
 
 def by_code(parsed: object) -> dict[str, dict[str, object]]:
@@ -477,3 +477,35 @@ def test_csv_with_stray_carriage_returns_is_read_or_named_not_crashed() -> None:
     assert parsed.rows[0].values["title"] == "計画 書作成"
     with pytest.raises(ImportFileError, match="line 2"):
         parse("項番,作業項目\n".encode() + b"1," + b"x" * 200_000 + b"\n", "huge.csv")
+
+
+ENTITY_ATTACKS = {
+    # An internal entity, expanded silently by the parser before: "billion laughs" grow so.
+    "entity": b'<!DOCTYPE worksheet [<!ENTITY x "\xe4\xbd\x9c\xe6\xa5\xad">]>',
+    # An external one, which a resolving parser would fetch from the server's own disk.
+    "external": b'<!DOCTYPE worksheet [<!ENTITY x SYSTEM "file:///etc/passwd">]>',
+}
+
+
+@pytest.mark.parametrize("attack", ENTITY_ATTACKS)
+@pytest.mark.parametrize("part", ["xl/worksheets/sheet1.xml", "xl/workbook.xml"])
+def test_workbooks_declaring_xml_entities_are_refused_as_not_normal(attack: str, part: str) -> None:
+    good = workbook_bytes(("WBS", [["項番", "作業項目", "担当"], ["1", "作業", "ベンダー"]]))
+
+    def poison(xml: bytes) -> bytes:
+        declared = b'<?xml version="1.0" encoding="UTF-8"?>\n' + ENTITY_ATTACKS[attack] + xml
+        return declared.replace("作業".encode(), b"&x;", 1)
+
+    with pytest.raises(UnsupportedFile, match="not a normal Excel workbook") as refused:
+        parse(rewritten(good, part, poison), "wbs.xlsx")
+    assert part in refused.value.message
+    assert "entities" in refused.value.message
+
+
+def test_a_sheet_that_is_not_well_formed_xml_is_refused_not_crashed() -> None:
+    good = workbook_bytes(("WBS", [["項番", "作業項目", "担当"], ["1", "作業", "ベンダー"]]))
+    broken = rewritten(
+        good, "xl/worksheets/sheet1.xml", lambda xml: xml.replace("作業".encode(), b"&x;", 1)
+    )
+    with pytest.raises(UnsupportedFile, match="not a normal Excel workbook"):
+        parse(broken, "wbs.xlsx")

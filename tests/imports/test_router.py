@@ -12,7 +12,7 @@ from service.config import Settings
 from service.items.models import Item
 from service.main import create_app
 from tests.conftest import World
-from tests.importers.sheets import build, save, workbook_bytes
+from tests.importers.sheets import build, rewritten, save, workbook_bytes
 
 HEADER = [
     "項番",
@@ -343,4 +343,19 @@ def test_an_end_before_its_start_is_named_where_the_end_is_written(
     response = upload(client, world, "vendor_x", sheet(late))
     assert response.status_code == 422
     assert response.json()["sheet_errors"] == expected
+    assert db.scalar(select(func.count()).select_from(Item)) == 0
+
+
+def test_a_workbook_declaring_xml_entities_answers_415_in_plain_words(
+    client: TestClient, world: World, db: Session
+) -> None:
+    def poison(xml: bytes) -> bytes:
+        dtd = b'<!DOCTYPE worksheet [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+        return dtd + xml.replace("移行計画".encode(), b"&x;", 1)
+
+    response = upload(
+        client, world, "vendor_x", rewritten(sheet(), "xl/worksheets/sheet1.xml", poison)
+    )
+    assert response.status_code == 415
+    assert "is not a normal Excel workbook" in response.json()["detail"]
     assert db.scalar(select(func.count()).select_from(Item)) == 0
