@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Engine, func, insert, select, text
 
-from service.items.codes import natural_key
+from service.items.codes import code_columns
 from service.items.models import Item, item_predecessors
 from service.organisations.models import Organisation, OrgKind
 from service.projects.models import Project
@@ -59,8 +59,7 @@ def _item_rows(
             {
                 "id": item_id,
                 "project_id": project_id,
-                "code": code,
-                "sort_key": natural_key(code),
+                **code_columns(code),
                 "parent_id": None if position == 0 else section_id,
                 "title": f"作業 {code}",
                 "responsibility": ("vendor", "municipality", "joint")[n % 3],

@@ -7,6 +7,7 @@ from service.exports.router import router as exports_router
 from service.imports.router import router as imports_router
 from service.items.router import router as items_router
 from service.organisations.router import router as organisations_router
+from service.partners.router import router as partners_router
 from service.projects.router import router as projects_router
 from service.reports.router import router as reports_router
 from service.tokens.router import router as tokens_router
@@ -17,6 +18,7 @@ api_router = APIRouter(prefix=API_PREFIX)
 for feature_router in (
     tokens_router,
     organisations_router,
+    partners_router,
     projects_router,
     items_router,
     imports_router,

@@ -15,6 +15,7 @@ from service.items.models import CLOSED_STATUSES, Responsibility, Status
 from service.items.schemas import ItemCreate
 from service.items.service import create_item
 from service.organisations.models import Organisation, OrgKind
+from service.partners.models import Partnership
 from service.projects.models import Project
 from service.tokens.models import ApiToken
 from service.tokens.service import issue_token
@@ -223,6 +224,7 @@ def load_demo(session: Session, today: date) -> bool:
     # Each town's plan is anchored a fixed number of days before today, so the demo shows the
     # same picture whichever day it is loaded: a few late items on both sides in each town.
     for town, days_ago in (("sakura-town", 143), ("midori-city", 122)):
+        session.add(Partnership(municipality=orgs[town], vendor=vendor, granted_by=f"{town}/demo"))
         project = Project(
             municipality=orgs[town], vendor=vendor, name=PROJECT_NAME, consortium=CONSORTIUM
         )

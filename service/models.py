@@ -6,6 +6,7 @@ from service.idempotency.models import IdempotencyKey
 from service.imports.models import ImportRecord
 from service.items.models import Item, item_predecessors
 from service.organisations.models import Organisation
+from service.partners.models import Partnership
 from service.projects.models import Project
 from service.tokens.models import ApiToken
 
@@ -18,6 +19,7 @@ __all__ = [
     "ImportRecord",
     "Item",
     "Organisation",
+    "Partnership",
     "Project",
     "item_predecessors",
 ]

@@ -35,6 +35,7 @@ from service.items.models import Item
 from service.main import create_app
 from service.models import Base
 from service.organisations.models import Organisation, OrgKind
+from service.partners.models import Partnership
 from service.projects.models import Project
 from service.sessions import create_db_engine, create_session_factory
 from service.tokens.service import issue_token
@@ -166,6 +167,11 @@ def world(db: Session) -> World:
         ),
     }
     db.add_all(projects.values())
+    # Each municipality has named the vendors it works with, as a project needs.
+    db.add_all(
+        Partnership(municipality=p.municipality, vendor=p.vendor, granted_by="test")
+        for p in projects.values()
+    )
     tokens = {key: issue_token(db, org, "test")[1] for key, org in orgs.items()}
     tokens["town_a_read_only"] = issue_token(db, orgs["town_a"], "viewer", read_only=True)[1]
     tokens["vendor_x_read_only"] = issue_token(db, orgs["vendor_x"], "viewer", read_only=True)[1]

@@ -16,9 +16,11 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from httpx2 import Response
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.db import utcnow
+from service.partners.models import Partnership
 from service.tokens.service import issue_token
 from tests.conftest import World
 
@@ -103,6 +105,9 @@ def arena(client: TestClient, world: World, db: Session) -> dict[str, Any]:
             "organisation_id": world.orgs["town_a"].id,
             "token_id": target_token.id,
             "import_id": upload.json()["id"],
+            "partnership_id": db.scalar(
+                select(Partnership.id).where(Partnership.municipality_id == a_x.municipality_id)
+            ),
         },
         "missing": {
             "project_id": MISSING_ID,
@@ -110,6 +115,7 @@ def arena(client: TestClient, world: World, db: Session) -> dict[str, Any]:
             "organisation_id": MISSING_ID,
             "token_id": MISSING_ID,
             "import_id": MISSING_ID,
+            "partnership_id": MISSING_ID,
         },
         "headers": {
             "none": {},

@@ -12,7 +12,7 @@ from importers.sheet import SheetLayout
 from service.errors import Unprocessable
 from service.imports.known import KnownItem, ProjectItems
 from service.imports.reading import SheetRow
-from service.items.codes import natural_key
+from service.items.codes import code_key, natural_key
 from service.items.rules import parent_cycle, predecessor_cycle
 
 
@@ -116,6 +116,20 @@ def check_sheet(
     may_prune: bool,
 ) -> CheckedSheet:
     problems = _Problems(layout)
+    # Look-alike codes are one code: a second row written 1−2 beside 1-2 repeats it.
+    row_of_key: dict[str, int] = {}
+    repeated = set()
+    for index, row in enumerate(rows):
+        first = row_of_key.setdefault(code_key(row.code), index)
+        if first != index:
+            problems.add(
+                row,
+                "code",
+                row.code,
+                f"code {row.code} is already used in row {rows[first].row} "
+                f"(written {rows[first].code})",
+            )
+            repeated.add(index)
     matched = match_rows(rows, items)
     renotated = {
         row.code: known.code
@@ -133,8 +147,8 @@ def check_sheet(
             to_delete.append(known)
             continue
         kept.append(known)
-        clash = index_of.get(known.code)
-        if isinstance(clash, int):
+        clash = row_of_key.get(code_key(known.code))
+        if clash is not None:
             problems.add(
                 rows[clash],
                 "code",
@@ -143,7 +157,7 @@ def check_sheet(
                 "that the sheet does not list",
             )
         index_of.setdefault(known.code, known)
-    links = _resolve_links(rows, index_of, renotated, problems)
+    links = _resolve_links(rows, index_of, renotated, problems, repeated)
     _check_cycles(rows, matched, renotated, links, kept, items, problems)
     if to_delete and not may_prune:
         problems.append(
@@ -168,6 +182,7 @@ def _resolve_links(
     index_of: dict[str, int | KnownItem],
     renotated: dict[str, str],
     problems: _Problems,
+    repeated: set[int],
 ) -> _Links:
     """Each row's parent and predecessors as the project will store their codes, and the rows
     whose parent is nowhere."""
@@ -175,7 +190,7 @@ def _resolve_links(
     parents: list[str | None] = [None] * len(rows)
     # A row refused for its parent keeps its predecessors as written: the cycle check sees them.
     predecessors = [row.predecessors for row in rows]
-    failed = set()
+    failed = set(repeated)
     for index, row in enumerate(rows):
         parent = row.parent_code
         if parent is not None and parent not in index_of:

@@ -24,7 +24,7 @@ from service.imports.models import ImportRecord
 from service.imports.plan import Create, SlicePlan, Update
 from service.imports.reading import SheetRow
 from service.imports.schemas import ImportCounts
-from service.items.codes import natural_key
+from service.items.codes import code_columns
 from service.items.fields import DAYS
 from service.items.models import Responsibility, Status, item_predecessors
 from service.items.service import SNAPSHOT_COLUMNS, snapshot_values
@@ -108,7 +108,7 @@ class ImportWriter:
             session.execute(
                 update(ITEMS)
                 .where(ITEMS.c.id == bindparam("moving_id"))
-                .values(code="~" + bindparam("parked")),
+                .values(code="~" + bindparam("parked"), code_key="~" + bindparam("parked")),
                 [{"moving_id": item_id, "parked": str(item_id)} for item_id in moving],
             )
 
@@ -157,8 +157,7 @@ class ImportWriter:
                         **dict.fromkeys(SNAPSHOT_COLUMNS),
                         **columns[code],
                         "project_id": self.project.id,
-                        "code": code,
-                        "sort_key": natural_key(code),
+                        **code_columns(code),
                         "parent_id": self._parent_id(code, parents[code]),
                         "version": 1,
                         "created_at": now,
@@ -198,7 +197,7 @@ class ImportWriter:
             values: dict[str, Any] = {"updated_at": now, "version": ITEMS.c.version + 1}
             for name, (_, new) in changes.items():
                 if name == "code":
-                    values["code"], values["sort_key"] = new, natural_key(new)
+                    values.update(code_columns(new))
                 elif name == "parent_code":
                     values["parent_id"] = self._parent_id(code, new)
                 elif name == "predecessors":

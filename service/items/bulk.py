@@ -8,16 +8,16 @@ from typing import cast
 from sqlalchemy import Table, bindparam, inspect, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
 
 from service.changes.service import Actor
 from service.errors import (
-    Conflict,
     FieldError,
     PreconditionFailed,
     ServiceError,
     Unprocessable,
 )
-from service.items.codes import natural_key
+from service.items.codes import code_key, natural_key
 from service.items.models import Item
 from service.items.schemas import BulkItem, BulkItemResult, BulkPush, ItemCreate, ItemUpdate
 from service.items.service import create_item, update_loaded_item
@@ -27,15 +27,21 @@ _NOT_FIELDS = {"code", "version"}
 
 
 def _stale(session: Session, project: Project, push: BulkPush) -> list[dict[str, object]]:
-    codes = [entry.code for entry in push.items if entry.version is not None]
+    keys = [code_key(entry.code) for entry in push.items if entry.version is not None]
     rows = session.execute(
-        select(Item.code, Item.version).where(Item.project_id == project.id, Item.code.in_(codes))
+        select(Item.code_key, Item.version).where(
+            Item.project_id == project.id, Item.code_key.in_(keys)
+        )
     )
     current = dict(rows.all())
     return [
-        {"code": entry.code, "version": entry.version, "current_version": current.get(entry.code)}
+        {
+            "code": entry.code,
+            "version": entry.version,
+            "current_version": current.get(code_key(entry.code)),
+        }
         for entry in push.items
-        if entry.version is not None and current.get(entry.code) != entry.version
+        if entry.version is not None and current.get(code_key(entry.code)) != entry.version
     ]
 
 
@@ -61,8 +67,12 @@ def _in_context(error: ServiceError, index: int, code: str) -> ServiceError:
 def push_items(
     session: Session, project: Project, actor: Actor, push: BulkPush
 ) -> list[BulkItemResult]:
-    codes = [entry.code for entry in push.items]
-    repeated = sorted(code for code, times in Counter(codes).items() if times > 1)
+    # Look-alikes (１－２ and 1-2) are the same code pushed twice.
+    keys = [code_key(entry.code) for entry in push.items]
+    times = Counter(keys)
+    repeated = sorted(
+        {entry.code for entry, key in zip(push.items, keys, strict=True) if times[key] > 1}
+    )
     if repeated:
         raise Unprocessable.for_field(
             "items", f"codes pushed more than once: {', '.join(repeated)}"
@@ -77,30 +87,55 @@ def push_items(
         )
     # One query for every item the push updates, instead of one (or more) per entry.
     existing = {
-        item.code: item
+        item.code_key: item
         for item in session.scalars(
             select(Item)
-            .where(Item.project_id == project.id, Item.code.in_(codes))
+            .where(Item.project_id == project.id, Item.code_key.in_(keys))
             .options(joinedload(Item.parent), selectinload(Item.predecessors))
         )
     }
     # New items go first, parents before children, so later entries can name them.
     order = sorted(
         range(len(push.items)),
-        key=lambda i: (push.items[i].code in existing, natural_key(push.items[i].code)),
+        key=lambda i: (keys[i] in existing, natural_key(push.items[i].code)),
     )
     applied: dict[int, tuple[Item, int | None]] = {}
     for index in order:
         entry = push.items[index]
         try:
-            applied[index] = _apply(session, project, actor, entry, existing.get(entry.code))
+            applied[index] = _apply(session, project, actor, entry, existing.get(keys[index]))
         except ServiceError as error:
             raise _in_context(error, index, entry.code) from None
-    _write_plain_updates(
-        session, [(item, before) for item, before in applied.values() if before is not None]
-    )
-    session.flush()  # the rest: new parents or predecessors, which the ORM writes
+    updated = [(item, before) for item, before in applied.values() if before is not None]
+    try:
+        _write_plain_updates(session, updated)
+        session.flush()  # the rest: new parents or predecessors, which the ORM writes
+    except StaleDataError:
+        raise _lost_race(session, updated) from None
     return [_result(*applied[index]) for index in range(len(push.items))]
+
+
+def _lost_race(session: Session, updated: list[tuple[Item, int]]) -> PreconditionFailed:
+    """412 naming every item another writer changed while the push was being applied.
+
+    The push read them at one version and found another when it wrote: as if its versions
+    had been stale from the start, nothing is applied.
+    """
+    before = {item.id: (item.code, version) for item, version in updated}
+    session.rollback()  # the push's writes are void; the versions are read afresh
+    rows = session.execute(select(Item.id, Item.version).where(Item.id.in_(list(before))))
+    current: dict[int, int] = {item_id: version for item_id, version in rows}
+    stale = [
+        {"code": code, "version": version, "current_version": current.get(item_id)}
+        for item_id, (code, version) in before.items()
+        if current.get(item_id) != version
+    ]
+    return PreconditionFailed(
+        f"{len(stale)} item(s) changed by another request while the push was applied: "
+        + ", ".join(str(entry["code"]) for entry in stale)
+        + "; read them again and push the changes anew. Nothing was applied.",
+        extra={"stale": stale},
+    )
 
 
 def _write_plain_updates(session: Session, updated: list[tuple[Item, int]]) -> None:
@@ -136,9 +171,8 @@ def _write_plain_updates(session: Session, updated: list[tuple[Item, int]]) -> N
         ]
         written = connection.execute(statement, rows).rowcount
         if written != len(rows):
-            raise Conflict(
-                "items of the push changed while it was applied; nothing was applied: push again"
-            )
+            # As the ORM says it for a versioned row it could not find at its version.
+            raise StaleDataError(f"{len(rows) - written} item(s) of the push changed meanwhile")
         for item, before in batch:
             # The row is written: the session must not write it again.
             for name in changed:

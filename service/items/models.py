@@ -58,7 +58,8 @@ class Item(Base):
 
     __tablename__ = "items"
     __table_args__ = (
-        UniqueConstraint("project_id", "code"),
+        # Look-alike codes (１－２, 1−2, 1-2) are one code: unique as compared, not as written.
+        UniqueConstraint("project_id", "code_key"),
         CheckConstraint("progress >= 0 AND progress <= 100", name="progress_range"),
         # Listing in natural code order, and keyset pagination over it.
         Index("ix_items_project_sort", "project_id", "sort_key", "id"),
@@ -79,6 +80,7 @@ class Item(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     code: Mapped[str] = mapped_column(String(64))
+    code_key: Mapped[str] = mapped_column(BinaryOrderString)  # service.items.codes.code_key
     sort_key: Mapped[str] = mapped_column(BinaryOrderString)
     parent_id: Mapped[int | None] = mapped_column(
         ForeignKey("items.id", ondelete="RESTRICT"), index=True

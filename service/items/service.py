@@ -6,20 +6,20 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, or_, select
+from sqlalchemy import ColumnElement, Select, Table, and_, bindparam, or_, select
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from service.access import may_plan, refused_fields
 from service.changes.models import ChangeKind
 from service.changes.service import Actor, diff, record_change
-from service.concurrency import check_if_match
+from service.concurrency import check_if_match, versions_checked
 from service.cursors import decode_cursor, encode_cursor
 from service.db import utcnow
 from service.errors import Conflict, FieldError, Forbidden, NotFound, Unprocessable
-from service.items.codes import natural_key
+from service.items.codes import code_columns, code_key, natural_key
 from service.items.fields import DAYS, PLAIN_COLUMNS, TEXT_COMPANIONS
 from service.items.models import CLOSED_STATUSES, Item, Responsibility, Status, item_predecessors
 from service.items.rules import (
@@ -140,8 +140,9 @@ def _items_of(project_id: int) -> Select[Item]:
 
 
 def find_item(session: Session, project_id: int, code: str) -> Item | None:
-    """The item with this code; failing that, the one whose code differs only in notation."""
-    item = session.scalar(_items_of(project_id).where(Item.code == code))
+    """The item with this code (as codes compare); failing that, the one whose code differs only
+    in its separators (1.2 for 1-2)."""
+    item = session.scalar(_items_of(project_id).where(Item.code_key == code_key(code)))
     if item is not None:
         return item
     alike = list(session.scalars(_items_of(project_id).where(Item.sort_key == natural_key(code))))
@@ -149,7 +150,7 @@ def find_item(session: Session, project_id: int, code: str) -> Item | None:
 
 
 def get_item(session: Session, project: Project, code: str) -> Item:
-    item = session.scalar(_items_of(project.id).where(Item.code == code))
+    item = session.scalar(_items_of(project.id).where(Item.code_key == code_key(code)))
     if item is None:
         raise NotFound(f"item {code!r} not found in project {project.id}")
     return item
@@ -213,6 +214,8 @@ def _filtered(
     return query
 
 
+_ITEMS = cast(Table, Item.__table__)
+
 # Built once: an alias costs more to make than the query it serves.
 _PARENT = aliased(Item, name="parent")
 _NAMED = aliased(Item, name="named")
@@ -254,7 +257,9 @@ def list_items(
 
 def read_item(session: Session, project: Project, code: str, as_of: date) -> ItemRead:
     """One item as `GET item` shows it, read as a plain row like a page of `list_items`."""
-    row = session.execute(_LISTED.where(Item.project_id == project.id, Item.code == code)).first()
+    row = session.execute(
+        _LISTED.where(Item.project_id == project.id, Item.code_key == code_key(code))
+    ).first()
     if row is None:
         raise NotFound(f"item {code!r} not found in project {project.id}")
     return _reads(session, [row], as_of)[0]
@@ -301,7 +306,7 @@ def _resolve_predecessors(
     session: Session, project_id: int, codes: Iterable[str], own_code: str
 ) -> list[Item]:
     wanted = list(dict.fromkeys(codes))
-    if own_code in wanted:
+    if code_key(own_code) in {code_key(code) for code in wanted}:
         raise _field_error("predecessors", "an item cannot precede itself", "predecessor_cycle")
     found = {code: find_item(session, project_id, code) for code in wanted}
     unknown = [code for code, item in found.items() if item is None]
@@ -366,12 +371,13 @@ def _ensure_dates_in_order(item: Item) -> None:
 
 def _ensure_code_free(session: Session, project_id: int, code: str, other_than: int = 0) -> None:
     taken = session.scalar(
-        select(Item.id).where(
-            Item.project_id == project_id, Item.code == code, Item.id != other_than
+        select(Item.code).where(
+            Item.project_id == project_id, Item.code_key == code_key(code), Item.id != other_than
         )
     )
     if taken is not None:
-        raise Conflict(f"code {code!r} is already used in this project")
+        written = "" if taken == code else f" (written {taken!r})"
+        raise Conflict(f"code {code!r} is already used in this project{written}")
 
 
 def create_item(session: Session, project: Project, actor: Actor, data: ItemCreate) -> Item:
@@ -388,8 +394,7 @@ def create_item(session: Session, project: Project, actor: Actor, data: ItemCrea
     now = utcnow()
     item = Item(
         project_id=project.id,
-        code=data.code,
-        sort_key=natural_key(data.code),
+        **code_columns(data.code),
         parent=parent,
         predecessors=predecessors,
         created_at=now,
@@ -415,7 +420,8 @@ def update_item(
     item = get_item(session, project, code)
     check_if_match(if_match, item.version)
     update_loaded_item(session, project, actor, item, data)
-    session.flush()  # the new version, for the answer's ETag
+    with versions_checked(session, _ITEMS, item.id, f"item {code!r}"):
+        session.flush()  # the new version, for the answer's ETag
     return item
 
 
@@ -471,7 +477,8 @@ def _apply(session: Session, project: Project, item: Item, sent: Mapping[str, An
     if parent is not item.parent:
         item.parent = parent
     if new_code != item.code:
-        item.code, item.sort_key = new_code, natural_key(new_code)
+        for name, value in code_columns(new_code).items():
+            setattr(item, name, value)
     for name in PLAIN_COLUMNS:
         if name in sent and sent[name] != getattr(item, name):
             setattr(item, name, sent[name])
@@ -504,4 +511,5 @@ def delete_item(
         raise Conflict(f"item {code!r} cannot be deleted: {'; '.join(reasons)}")
     record_item_change(session, actor, item, ChangeKind.deleted, diff(snapshot(item), {}))
     session.delete(item)
-    session.flush()
+    with versions_checked(session, _ITEMS, item.id, f"item {code!r}"):
+        session.flush()

@@ -7,6 +7,8 @@ from service.access import Caller, require_pmo, visible_projects
 from service.errors import Conflict, NotFound, Unprocessable
 from service.organisations.models import Organisation, OrgKind
 from service.organisations.schemas import OrganisationCreate
+from service.partners.models import Partnership
+from service.partners.service import visible_partnerships
 from service.projects.models import Project
 
 
@@ -24,13 +26,18 @@ def create_organisation(session: Session, data: OrganisationCreate) -> Organisat
 
 
 def _visible_organisations(caller: Caller) -> ColumnElement[bool]:
-    """The caller itself and every organisation it shares a visible project with."""
+    """The caller itself, every organisation it shares a visible project with, and its partners."""
     if caller.is_pmo:
         return Organisation.id.is_not(None)
     partners = (
         select(Project.municipality_id)
         .where(visible_projects(caller))
-        .union(select(Project.vendor_id).where(visible_projects(caller)))
+        .union(
+            select(Project.vendor_id).where(visible_projects(caller)),
+            # A vendor sees the municipalities that named it, to start projects with them.
+            select(Partnership.municipality_id).where(visible_partnerships(caller)),
+            select(Partnership.vendor_id).where(visible_partnerships(caller)),
+        )
     )
     return or_(Organisation.id == caller.organisation_id, Organisation.id.in_(partners))
 

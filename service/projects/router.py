@@ -24,8 +24,9 @@ router = APIRouter(prefix="/projects", tags=["projects"], route_class=OneThreadR
 def create_project(data: ProjectCreate, session: SessionDep, caller: WritingCaller) -> ProjectRead:
     """Create a project.
 
-    One WBS between one municipality and one vendor. A vendor creates projects as their vendor;
-    the PMO names both parties.
+    One WBS between one municipality and one vendor. A vendor creates projects as their vendor,
+    only with a municipality that has named it (`POST /api/v1/partners`): any other id, known or
+    not, answers the same 422. The PMO names both parties.
     """
     return ProjectRead.model_validate(service.create_project(session, caller, data))
 

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 from service.access import Caller, can_see_project, may_plan, visible_projects
 from service.errors import Conflict, Forbidden, NotFound, Unprocessable
 from service.organisations.models import Organisation, OrgKind
+from service.partners.service import has_consented
 from service.projects.models import Project
 from service.projects.schemas import ProjectCreate, ProjectUpdate
 
@@ -50,6 +51,16 @@ def create_project(session: Session, caller: Caller, data: ProjectCreate) -> Pro
         vendor_id = caller.organisation_id
     if vendor_id is None:
         raise Unprocessable.for_field("vendor_id", "required when the PMO creates a project")
+    if caller.organisation_kind is OrgKind.vendor and not has_consented(
+        session, data.municipality_id, vendor_id
+    ):
+        # The same answer for a municipality that does not exist and one that has not named
+        # this vendor: a vendor learns nothing of municipalities it does not serve.
+        raise Unprocessable.for_field(
+            "municipality_id",
+            f"no municipality with id {data.municipality_id} has named you as its vendor "
+            "(a municipality names its vendors with POST /api/v1/partners)",
+        )
     municipality = _party(session, data.municipality_id, OrgKind.municipality, "municipality_id")
     vendor = _party(session, vendor_id, OrgKind.vendor, "vendor_id")
     _ensure_unique_name(session, municipality.id, vendor.id, data.name)

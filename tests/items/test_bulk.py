@@ -165,15 +165,15 @@ def test_an_item_changed_by_another_writer_during_the_push_fails_it_whole(
 
     def another_writer_first(session: Session, updated: list[tuple[Item, int]]) -> None:
         # Between reading the items and writing them, another writer moves item 2 on.
-        session.connection().execute(
-            update(Item).where(Item.code == "2").values(version=Item.version + 1)
-        )
+        db.execute(update(Item).where(Item.code == "2").values(version=Item.version + 1))
+        db.commit()
         write(session, updated)
 
     monkeypatch.setattr(bulk, "_write_plain_updates", another_writer_first)
     status, body = push(client, world, "vendor_x", _replan(2, 12))
-    assert status == 409, body
-    assert "nothing was applied" in str(body["detail"])
+    assert status == 412, body
+    assert "nothing was applied" in str(body["detail"]).lower()
+    assert body["stale"] == [{"code": "2", "version": 1, "current_version": 2}]
     db.expire_all()
     assert [str(d) for d in db.scalars(select(Item.planned_start).order_by(Item.code))] == [
         "None",

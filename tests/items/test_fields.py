@@ -34,7 +34,15 @@ def test_every_field_has_its_column() -> None:
     columns = {column.key for column in Item.__mapper__.column_attrs}
     stored = {field.name for field in ITEM_FIELDS} - RELATIONS | set(TEXT_COMPANIONS)
     assert stored <= columns
-    service_kept = {"project_id", "sort_key", "parent_id", "version", "created_at", "updated_at"}
+    service_kept = {
+        "project_id",
+        "code_key",
+        "sort_key",
+        "parent_id",
+        "version",
+        "created_at",
+        "updated_at",
+    }
     assert columns - stored == service_kept
 
 
