@@ -6,7 +6,8 @@ from collections.abc import Sequence
 
 from importers.errors import LayoutNotFound, SheetChoiceRequired
 from importers.fields import Vocabulary
-from importers.layout import HEADER_SEARCH_ROWS, Layout, detect_layout
+from importers.layout import HEADER_SEARCH_ROWS
+from importers.readings import TOP_ROWS, Detection, detect_layout
 from importers.results import SheetInfo
 from importers.sources import Cell, SheetSource, Source
 from importers.values import key
@@ -17,15 +18,15 @@ _SIDE_SHEETS = tuple(
                  "legend", "readme", "instructions", "index", "changelog", "history")
 )  # fmt: skip
 
-Found = list[tuple[SheetInfo, Layout | None]]
+Found = list[tuple[SheetInfo, Detection | None]]
 
 
 def top_rows(sheet: SheetSource) -> list[Sequence[Cell]]:
-    """The rows a header is looked for in."""
+    """The rows a header is looked for in, and the rows under it its values are judged by."""
     rows = []
     for number, cells in sheet.rows():
         rows.append(cells)
-        if number >= HEADER_SEARCH_ROWS:
+        if number >= TOP_ROWS:
             break
     return rows
 
@@ -41,26 +42,26 @@ def inspect_sheets(source: Source, vocabulary: Vocabulary) -> Found:
         if not sheet.visible:
             found.append((SheetInfo(sheet.name, "hidden", [], {}), None))
             continue
-        layout = detect_layout([values_of(row) for row in top_rows(sheet)], vocabulary)
+        detection = detect_layout([values_of(row) for row in top_rows(sheet)], vocabulary)
         if any(word in key(sheet.name) for word in _SIDE_SHEETS) and (
-            layout is None or len(source.sheets) > 1
+            detection is None or len(source.sheets) > 1
         ):
             found.append((SheetInfo(sheet.name, "side", [], {}), None))
-        elif layout is None:
+        elif detection is None:
             found.append((SheetInfo(sheet.name, "no_header", [], {}), None))
         else:
-            found.append(
-                (SheetInfo(sheet.name, "wbs", list(layout.header_rows), layout.mapping()), layout)
-            )
+            layout = detection.chosen.layout
+            info = SheetInfo(sheet.name, "wbs", list(layout.header_rows), layout.mapping())
+            found.append((info, detection))
     return found
 
 
 def choose_sheet(
     source: Source, found: Found, wanted: str | None, *, mapped: bool = False
-) -> tuple[SheetSource, Layout | None]:
+) -> tuple[SheetSource, Detection | None]:
     """The sheet named, or the only candidate; with several, the user must name one."""
     by_name = {sheet.name: sheet for sheet in source.sheets}
-    candidates = [info.name for info, layout in found if layout is not None]
+    candidates = [info.name for info, detection in found if detection is not None]
     if mapped and not candidates:
         # With the caller's own mapping, any visible sheet that is not a cover can be the WBS.
         candidates = [info.name for info, _ in found if info.role == "no_header"]
@@ -70,11 +71,11 @@ def choose_sheet(
                 f"there is no sheet {wanted!r}; the sheets are: {', '.join(by_name)}",
                 candidates=candidates,
             )
-        layout = next(layout for info, layout in found if info.name == wanted)
-        return by_name[wanted], layout
+        detection = next(detection for info, detection in found if info.name == wanted)
+        return by_name[wanted], detection
     if len(candidates) == 1:
         name = candidates[0]
-        return by_name[name], next(layout for info, layout in found if info.name == name)
+        return by_name[name], next(detection for info, detection in found if info.name == name)
     if not candidates:
         raise LayoutNotFound(
             "no sheet has a WBS header row (such as 項番 / 作業項目 / 担当 / 期限) in its first "

@@ -9,7 +9,7 @@ importer's own and joins the vocabulary here.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from importers.dates import Role
@@ -55,17 +55,34 @@ _LEVEL_WORDS = {
 }
 
 
-class Vocabulary:
-    """Every field a sheet can fill and every header that names one, built once by the caller."""
+# Other ways sheets write a field, read into the fields they stand for: a period in one cell
+# (2025/4/1～2025/6/30) is a start and an end; a completion column (済, ○, ✓) is a status.
+PERIOD = "period"
+ACTUAL_PERIOD = "actual_period"
+DONE_MARK = "done_mark"
+NOTATIONS = (PERIOD, ACTUAL_PERIOD, DONE_MARK)
+# The days each period fills.
+PERIOD_DAYS = {
+    PERIOD: ("planned_start", "planned_end"),
+    ACTUAL_PERIOD: ("actual_start", "actual_end"),
+}
 
-    def __init__(self, fields: Iterable[SheetField]) -> None:
+
+class Vocabulary:
+    """Every field a sheet can fill and every header that names one, built once by the caller,
+    with the caller's rule for the parent a code names (1-2-3 → 1-2)."""
+
+    def __init__(
+        self, fields: Iterable[SheetField], parent_of: Callable[[str], str | None]
+    ) -> None:
+        self.parent_of = parent_of
         self.fields = tuple(fields)
         self.by_name = {field.name: field for field in self.fields}
         for name, kind in _STRUCTURAL.items():
             if name not in self.by_name or self.by_name[name].kind is not kind:
                 raise ValueError(f"the vocabulary needs the field {name!r} of kind {kind}")
-        # What a mapping may name: the fields, then the level columns.
-        self.names = (*self.by_name, *LEVELS)
+        # What a mapping may name: the fields, the level columns, the other notations.
+        self.names = (*self.by_name, *LEVELS, *NOTATIONS)
         words = {key(word): field.name for field in self.fields for word in field.words}
         self._by_word = words | {
             key(word): level for level, level_words in _LEVEL_WORDS.items() for word in level_words

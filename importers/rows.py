@@ -11,25 +11,31 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from importers.dates import DateContext, DateError, Role, parse_date
-from importers.fields import RESPONSIBILITY, Kind, Vocabulary
-from importers.layout import MARK_PREFIX, Layout, column_letter
+from importers.dates import DateContext, DateError, Role, parse_date, parse_period
+from importers.fields import DONE_MARK, PERIOD_DAYS, RESPONSIBILITY, Kind, Vocabulary
+from importers.layout import MARK_PREFIX, Layout
 from importers.results import Diagnostic
-from importers.sources import Cell, number_format
+from importers.sources import Cell, column_letter, number_format
 from importers.values import (
     Party,
     ValueProblem,
     clean_long_text,
     clean_text,
     key,
+    read_done_mark,
     read_marks,
     read_predecessors,
     read_progress,
     read_responsibility,
     read_status,
+    says_not_done,
 )
 
-_TOTALS = {key(word) for word in ("合計", "小計", "総計", "計", "total", "subtotal", "grand total")}
+# 集計 is what Japanese Excel writes in a table's totals row.
+_TOTALS = {
+    key(word)
+    for word in ("合計", "小計", "総計", "計", "集計", "total", "subtotal", "grand total", "totals")
+}
 _NOTE_PREFIX = re.compile(r"^\s*(※|注[\s:：0-9０-９)）.．]|注$|\*)")
 
 Column = tuple[str, int, str]  # field, column index, column letter
@@ -89,6 +95,17 @@ class RowReader:
         ]
         self._status_name = vocabulary.one(Kind.status)
         self._progress_name = vocabulary.one(Kind.percent)
+        # A period in one cell fills the days the sheet has no column of their own for.
+        self._periods = [
+            (days, self.indexes[name][0], self.letters[name])
+            for name, days in PERIOD_DAYS.items()
+            if name in self.indexes and not set(days) & set(self.indexes)
+        ]
+        self._done = (
+            (self.indexes[DONE_MARK][0], self.letters[DONE_MARK])
+            if DONE_MARK in self.indexes
+            else None
+        )
         # Every row reads the same fields from the same columns: one dict for them all.
         read: list[Column] = [
             *((name, index, letter) for name, index, letter, _ in self._texts),
@@ -98,6 +115,10 @@ class RowReader:
             *self._codes,
         ]
         self.columns: dict[str, str] = {name: letter for name, _, letter in read}
+        for days, _, letter in self._periods:
+            self.columns.update(dict.fromkeys(days, letter))
+        if self._done is not None and self._status_name not in self.columns:
+            self.columns[self._status_name] = self._done[1]
         if self._role_word is not None:
             self.columns[RESPONSIBILITY] = self.letters[RESPONSIBILITY]
         elif self._marks:
@@ -113,9 +134,11 @@ class RowReader:
         found = self.indexes.get(name)
         return _value(cells, found[0]) if found else None
 
-    def problem(self, row: int, column: str | None, value: object, message: str) -> None:
+    def problem(
+        self, row: int, column: str | None, value: object, message: str, kind: str | None = None
+    ) -> None:
         shown = None if value is None else str(value)
-        self.errors.append(Diagnostic(self.sheet, row, column, shown, message))
+        self.errors.append(Diagnostic(self.sheet, row, column, shown, message, kind))
 
     def values(self, row: int, cells: Sequence[Cell], dates: DateContext) -> dict[str, Any]:
         """The row's fields as typed values; a cell that cannot be read is a problem instead."""
@@ -128,10 +151,20 @@ class RowReader:
             try:
                 parsed = parse_date(raw, role, dates, epoch=self.epoch)
             except DateError as error:
-                self.problem(row, letter, raw, str(error))
+                self.problem(row, letter, raw, str(error), "date")
                 continue
             values[name] = parsed.day if parsed else None
             values[f"{name}_text"] = parsed.text if parsed else None
+        for days, index, letter in self._periods:
+            raw = _value(cells, index)
+            try:
+                ends = parse_period(raw, dates, epoch=self.epoch)
+            except DateError as error:
+                self.problem(row, letter, raw, str(error), "date")
+                continue
+            for name, parsed in zip(days, ends, strict=True):
+                values[name] = parsed.day if parsed else None
+                values[f"{name}_text"] = parsed.text if parsed else None
         self._progress(row, cells, values)
         for name, index, _ in self._codes:
             values[name] = read_predecessors(_value(cells, index))
@@ -142,7 +175,9 @@ class RowReader:
             try:
                 values[name] = int(str(raw).strip().removesuffix(".0"))
             except ValueError:
-                self.problem(row, letter, raw, "the ID column holds a number the export wrote")
+                self.problem(
+                    row, letter, raw, "the ID column holds a number the export wrote", "id"
+                )
         return values
 
     def _responsibility(self, row: int, cells: Sequence[Cell], values: dict[str, Any]) -> None:
@@ -158,7 +193,32 @@ class RowReader:
                 raw = " ".join(str(v) for found in marks.values() for v in found if v is not None)
                 values[RESPONSIBILITY] = read_marks(marks)
         except ValueProblem as problem:
-            self.problem(row, self.columns[RESPONSIBILITY], raw or None, str(problem))
+            kind = "role" if self._role_word is not None else "mark"
+            self.problem(row, self.columns[RESPONSIBILITY], raw or None, str(problem), kind)
+
+    def _done_mark(self, row: int, cells: Sequence[Cell], values: dict[str, Any]) -> bool | None:
+        """A completion column's mark (済, ○, ✓): done, not done (未, ×), or nothing said."""
+        if self._done is None:
+            return None
+        index, letter = self._done
+        raw = _value(cells, index)
+        try:
+            marked = read_done_mark(raw)
+        except ValueProblem as problem:
+            self.problem(row, letter, raw, str(problem), "done_mark")
+            return None
+        written = values.get(self._status_name)
+        if marked and written not in (None, "done", "not_applicable"):
+            status_letter = self.letters.get(self._status_name)
+            self.problem(
+                row,
+                letter,
+                raw,
+                f"column {letter} marks the item done ({raw}) but column {status_letter} says "
+                f"{written}: correct one of them",
+                "done_mark",
+            )
+        return marked
 
     def _progress(self, row: int, cells: Sequence[Cell], values: dict[str, Any]) -> None:
         for name, index, letter in self._percent:
@@ -167,19 +227,28 @@ class RowReader:
             try:
                 values[name] = read_progress(raw, number_format(cell))
             except ValueProblem as problem:
-                self.problem(row, letter, raw, str(problem))
+                self.problem(row, letter, raw, str(problem), "progress")
+        open_word = False
         for name, index, letter in self._status:
             raw = _value(cells, index)
             try:
                 values[name] = read_status(raw)
             except ValueProblem as problem:
-                self.problem(row, letter, raw, str(problem))
-        if not (self._status or self._percent):
+                self.problem(row, letter, raw, str(problem), "status")
+            if values.get(name) is None:
+                open_word = says_not_done(raw)
+        marked = self._done_mark(row, cells, values)
+        if not (self._status or self._percent or self._done):
             return
         status, progress = self._status_name, self._progress_name
         if values.get(status) is None:
-            # A blank status says no more than the progress beside it.
+            # A blank status says no more than the progress beside it; 未了 says only "not done".
             done = values.get(progress)
-            values[status] = "done" if done == 100 else "in_progress" if done else "not_started"
+            if marked:
+                values[status] = "done"
+            elif done == 100 and not open_word and marked is None:
+                values[status] = "done"
+            else:
+                values[status] = "in_progress" if done else "not_started"
         if values.get(progress) is None and self._percent:
             values[progress] = 100 if values[status] in ("done", "not_applicable") else 0

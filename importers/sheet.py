@@ -8,25 +8,64 @@ name them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import chain
 from typing import IO
 
 from importers.choice import choose_sheet, inspect_sheets, top_rows, values_of
-from importers.dates import DateContext
+from importers.dates import DateContext, fiscal_year_in
 from importers.errors import LayoutNotFound
-from importers.fields import CODE, LEVELS, RESPONSIBILITY, TITLE, Vocabulary
-from importers.layout import HEADER_SEARCH_ROWS, MARK_PREFIX, Layout, layout_from_mapping
+from importers.fields import (
+    CODE,
+    DONE_MARK,
+    LEVELS,
+    PERIOD_DAYS,
+    RESPONSIBILITY,
+    TITLE,
+    Kind,
+    Vocabulary,
+)
+from importers.layout import (
+    HEADER_SEARCH_ROWS,
+    MARK_PREFIX,
+    Ignored,
+    Layout,
+    layout_from_mapping,
+)
 from importers.outline import GroupRollUp, NotAnItem, outline_for
+from importers.readings import Reading
 from importers.results import Diagnostic, ImportRow, SheetInfo
 from importers.rows import RowReader, skip_reason
-from importers.sources import Limits, SheetSource, Source
+from importers.sources import Cell, Limits, SheetSource, Source, column_letter
 from importers.upload import open_upload
 from importers.values import clean_text, read_code
 
 PROGRESS_EVERY = 1000
+
+
+@dataclass(frozen=True)
+class ReadingSummary:
+    """A header reading as the preview shows it: its rows, what it reads, how its values read."""
+
+    header_rows: list[int]
+    mapping: dict[str, list[str]]
+    fields_explained: int  # fields whose columns' values read as them
+    values_read: int
+    values_seen: int
+
+    @classmethod
+    def of(cls, reading: Reading) -> ReadingSummary:
+        layout = reading.layout
+        return cls(
+            list(layout.header_rows),
+            layout.mapping(),
+            reading.explained,
+            reading.read,
+            reading.seen,
+        )
 
 
 @dataclass(frozen=True)
@@ -37,8 +76,11 @@ class SheetLayout:
     sheets: list[SheetInfo]
     header_rows: list[int]
     mapping: dict[str, list[str]]
-    ignored_columns: list[tuple[str, str]]  # (letter, header)
-    fields: frozenset[str]  # the fields the sheet has a column for
+    ignored_columns: list[Ignored]
+    fields: frozenset[str]  # the fields the sheet fills, from its own columns or another's
+    headers: dict[str, str] = field(default_factory=dict)  # column letter → header as read
+    # The reading chosen, then the best other one; none when the caller gave the mapping.
+    readings: list[ReadingSummary] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -71,12 +113,17 @@ class RowStream:
         layout: Layout,
         vocabulary: Vocabulary,
         epoch: datetime,
+        dates: DateContext,
         progress: Callable[[int], None] | None,
+        keep_cells: int,
     ) -> None:
         self._sheet = sheet
         self._layout = layout
+        self._vocabulary = vocabulary
         self._reader = RowReader(sheet.name, layout, vocabulary, epoch)
+        self._dates = dates
         self._progress = progress
+        self._keep_cells = keep_cells
         self._end: SheetEnd | None = None
 
     def end(self) -> SheetEnd:
@@ -85,20 +132,22 @@ class RowStream:
         return self._end
 
     def __iter__(self) -> Iterator[ImportRow]:
-        reader, name = self._reader, self._sheet.name
-        outline = outline_for(reader, self._layout.fields())
+        reader, name, grid = self._reader, self._sheet.name, self._layout.grid
+        outline = outline_for(reader, self._layout.fields(), self._vocabulary.parent_of)
         roll_up = GroupRollUp()
-        dates = DateContext()
         skipped: list[Diagnostic] = []
         blank_rows: list[int] = []
-        seen_codes: dict[str, int] = {}
-        for number, cells in self._sheet.rows():
+        seen_codes: dict[str, tuple[int, bool]] = {}  # code → (row, made up for a group cell)
+        kept = 0
+        for number, cells in self._sheet.rows(grid):
             if self._progress is not None and number % PROGRESS_EVERY == 0:
                 self._progress(number)
             if number < self._layout.first_data_row:
                 continue
             # Only the row's first text matters here: cleaning every cell was a tenth of the parse.
-            first = next((text for cell in cells if (text := clean_text(cell.value))), None)
+            # A Gantt bar (■) is no text of the row's.
+            task_cells = chain(cells[: grid.start], cells[grid.stop :]) if grid else cells
+            first = next((text for cell in task_cells if (text := clean_text(cell.value))), None)
             if first is None:
                 blank_rows.append(number)
                 continue
@@ -110,27 +159,40 @@ class RowStream:
             if reason:
                 skipped.append(Diagnostic(name, number, None, first, reason))
                 continue
-            values = reader.values(number, cells, dates)
-            placed = outline.place(number, cells, code, title)
+            values = reader.values(number, cells, self._dates)
+            placed = outline.place(number, cells, code, title, values)
             if isinstance(placed, NotAnItem):
                 skipped.append(Diagnostic(name, number, None, None, placed.reason))
                 continue
             if placed is None:
                 continue
             for group in placed.groups:
+                seen_codes[group.code] = (number, True)
                 roll_up.see(group)
                 yield group
             if placed.code in seen_codes:
+                earlier, made_up = seen_codes[placed.code]
+                by = f" (by the group cell on row {earlier})" if made_up else ""
                 reader.problem(
                     number,
                     reader.letters.get(CODE),
                     placed.code,
-                    f"code {placed.code} is already used in row {seen_codes[placed.code]}",
+                    f"code {placed.code} is already used in row {earlier}{by}",
+                    "duplicate",
                 )
                 continue
-            seen_codes[placed.code] = number
+            seen_codes[placed.code] = (number, False)
             values[TITLE] = placed.title
-            row = ImportRow(number, placed.code, placed.parent, values, reader.columns)
+            row = ImportRow(
+                number, placed.code, placed.parent, values, reader.columns, step=placed.step
+            )
+            if kept < self._keep_cells:
+                kept += 1
+                row.cells = {
+                    column_letter(i): cell.value
+                    for i, cell in enumerate(cells)
+                    if i not in grid and cell.value is not None
+                }
             roll_up.see(row)
             yield row
         self._end = SheetEnd(reader.errors, skipped, roll_up.settle())
@@ -147,16 +209,19 @@ def stream_workbook(
     header_row: int | None = None,
     limits: Limits | None = None,
     progress: Callable[[int], None] | None = None,
+    keep_cells: int = 0,
 ) -> Iterator[tuple[SheetLayout, RowStream]]:
     """The sheet's layout, and its rows one at a time.
 
     File-level problems raise on entry (or, like too many rows, as the rows stream by).
-    Row-level ones, skipped rows and settled groups are in the stream's end.
+    Row-level ones, skipped rows and settled groups are in the stream's end. The first
+    `keep_cells` rows keep their cells as written, for a preview.
     """
     source = open_upload(file, filename, limits or Limits())
     try:
-        layout, chosen, found = _prepare(source, vocabulary, sheet, mapping, header_row)
-        yield layout, RowStream(chosen, found, vocabulary, source.epoch, progress)
+        shown, chosen, layout, dates = _prepare(source, vocabulary, sheet, mapping, header_row)
+        stream = RowStream(chosen, layout, vocabulary, source.epoch, dates, progress, keep_cells)
+        yield shown, stream
     finally:
         source.close()
 
@@ -193,37 +258,69 @@ def _prepare(
     sheet: str | None,
     mapping: dict[str, str] | None,
     header_row: int | None,
-) -> tuple[SheetLayout, SheetSource, Layout]:
+) -> tuple[SheetLayout, SheetSource, Layout, DateContext]:
     found = inspect_sheets(source, vocabulary)
-    chosen, layout = choose_sheet(source, found, sheet, mapped=bool(mapping))
+    chosen, detection = choose_sheet(source, found, sheet, mapped=bool(mapping))
+    top = top_rows(chosen)
+    readings: list[ReadingSummary] = []
     if mapping:
-        top = top_rows(chosen)
-        row = header_row or (layout.header_rows[-1] if layout else 1)
+        row = header_row or (detection.chosen.layout.header_rows[-1] if detection else 1)
         if not 1 <= row <= len(top):
             raise LayoutNotFound(f"header_row {row} is not among the first {len(top)} rows")
         try:
             layout = layout_from_mapping(mapping, row, values_of(top[row - 1]), vocabulary)
         except ValueError as error:
             raise LayoutNotFound(str(error)) from None
-    if layout is None:
+    elif detection is None:
         raise LayoutNotFound(
             f"sheet {chosen.name!r} has no WBS header row in its first "
             f"{HEADER_SEARCH_ROWS} rows; pass a column mapping",
             candidates=[chosen.name],
         )
+    else:
+        layout = detection.chosen.layout
+        readings = [ReadingSummary.of(detection.chosen)]
+        if detection.alternative is not None:
+            readings.append(ReadingSummary.of(detection.alternative))
     fields = layout.fields()
     if TITLE not in fields and not fields & set(LEVELS):
         raise LayoutNotFound("the mapping names no title column (作業項目)")
-    marked = any(name.startswith(MARK_PREFIX) for name in fields)
     shown = SheetLayout(
         sheet=chosen.name,
         sheets=[info for info, _ in found],
         header_rows=list(layout.header_rows),
         mapping=layout.mapping(),
         ignored_columns=layout.ignored,
-        fields=frozenset(
-            {name for name in fields if not name.startswith(MARK_PREFIX)}
-            | ({RESPONSIBILITY} if marked else set())
-        ),
+        fields=_filled(fields, vocabulary),
+        headers={
+            column_letter(i): text
+            for i, text in sorted(layout.headers.items())
+            if i in layout.columns
+        },
+        readings=readings,
     )
-    return shown, chosen, layout
+    return shown, chosen, layout, _title_dates(chosen.name, top, layout)
+
+
+def _filled(columns: set[str], vocabulary: Vocabulary) -> frozenset[str]:
+    """The fields a sheet fills: from their own columns, and from the other notations."""
+    filled = {name for name in columns if name in vocabulary.by_name}
+    if any(name.startswith(MARK_PREFIX) for name in columns):
+        filled.add(RESPONSIBILITY)
+    for notation, days in PERIOD_DAYS.items():
+        if notation in columns:
+            filled.update(days)
+    # No status column: the status follows the progress, or the completion marks.
+    if filled & {vocabulary.one(Kind.percent)} or DONE_MARK in columns:
+        filled.add(vocabulary.one(Kind.status))
+    return frozenset(filled | (columns & set(LEVELS)))
+
+
+def _title_dates(name: str, top: Sequence[Sequence[Cell]], layout: Layout) -> DateContext:
+    """What the sheet's name and title block say of the year (令和7年度 WBS)."""
+    above = [cell.value for row in top[: layout.header_rows[0] - 1] for cell in row]
+    for text in (name, *(str(value) for value in above if isinstance(value, str))):
+        found = fiscal_year_in(text)
+        if found is not None:
+            return found
+    return DateContext()

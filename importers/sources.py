@@ -19,6 +19,8 @@ class Limits:
     max_rows: int = 200_000
     max_columns: int = 200
     max_cell_chars: int = 10_000
+    # A Gantt chart's calendar beside the task list: three years of days.
+    max_grid_columns: int = 1100
 
 
 class Cell(Protocol):
@@ -42,6 +44,16 @@ def indent(cell: object) -> int:
     return int(getattr(alignment, "indent", 0) or 0) if alignment is not None else 0
 
 
+def column_letter(index: int) -> str:
+    """0 → A, 25 → Z, 26 → AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
+
+
 @dataclass
 class SheetSource:
     name: str
@@ -49,32 +61,42 @@ class SheetSource:
     _rows: Callable[[], Iterable[Sequence[Cell]]]
     limits: Limits
 
-    def rows(self) -> Iterator[tuple[int, Sequence[Cell]]]:
-        """(sheet row number, cells), checked against the caps as they stream by."""
+    def rows(self, grid: range | None = None) -> Iterator[tuple[int, Sequence[Cell]]]:
+        """(sheet row number, cells), checked against the caps as they stream by.
+
+        The columns of a Gantt chart's calendar `grid` do not count against the column cap:
+        a fiscal year of days is 366 of them. Before the grid is known (None, while the header
+        is looked for), a row may be as wide as the grid cap allows beside the column cap.
+        """
+        limits = self.limits
+        widest = limits.max_columns + (limits.max_grid_columns if grid is None else len(grid))
         for number, row in enumerate(self._rows(), start=1):
-            if number > self.limits.max_rows:
+            if number > limits.max_rows:
                 raise FileTooLarge(
-                    f"sheet {self.name!r} has more than {self.limits.max_rows} rows; "
+                    f"sheet {self.name!r} has more than {limits.max_rows} rows; "
                     "split it or ask the operator to raise WBS_IMPORT_MAX_ROWS",
                     sheet=self.name,
                 )
             cells = list(row)
             while cells and (cells[-1].value is None or cells[-1].value == ""):
                 cells.pop()
-            if len(cells) > self.limits.max_columns:
+            if len(cells) > widest:
                 raise FileTooLarge(
                     f"sheet {self.name!r} row {number} has {len(cells)} columns, more than "
-                    f"{self.limits.max_columns}",
+                    f"{limits.max_columns}",
                     sheet=self.name,
                     row=number,
                 )
-            for cell in cells:
-                if isinstance(cell.value, str) and len(cell.value) > self.limits.max_cell_chars:
+            for index, cell in enumerate(cells):
+                if isinstance(cell.value, str) and len(cell.value) > limits.max_cell_chars:
+                    where = f"{column_letter(index)}{number}"
                     raise FileTooLarge(
-                        f"sheet {self.name!r} row {number} has a cell of {len(cell.value)} "
-                        f"characters, more than {self.limits.max_cell_chars}",
+                        f"sheet {self.name!r}: cell {where} (column {column_letter(index)}) holds "
+                        f"{len(cell.value):,} characters, more than {limits.max_cell_chars:,}: "
+                        "shorten it or move the text to a document the item names",
                         sheet=self.name,
                         row=number,
+                        column=column_letter(index),
                     )
             yield number, cells
 

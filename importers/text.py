@@ -16,6 +16,7 @@ from importers.sources import Limits, SheetSource, Source, TextCell
 
 _CHUNK = 1 << 16
 _SNIFF_CHARS = 8192
+_DELIMITERS = ("\t", ",", ";")
 # A carriage return alone is a line break typed inside a cell, not the end of a record.
 _LONE_CR = re.compile(r"\r(?!\n)")
 
@@ -40,9 +41,15 @@ def _decodes_as(file: IO[bytes], encoding: str) -> bool:
 def _encoding_of(file: IO[bytes], name: str) -> str:
     file.seek(0)
     head = file.read(4096)
-    if b"\x00" in head:
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        # Excel's "Unicode テキスト": UTF-16 with its byte-order mark, tab-separated.
+        candidates: tuple[str, ...] = ("utf-16",)
+    elif b"\x00" in head:
         raise UnsupportedFile(f"{name!r} is a binary file, not CSV text")
-    candidates = ("utf-8-sig",) if head.startswith(codecs.BOM_UTF8) else ("utf-8", "cp932")
+    elif head.startswith(codecs.BOM_UTF8):
+        candidates = ("utf-8-sig",)
+    else:
+        candidates = ("utf-8", "cp932")
     for encoding in candidates:
         if _decodes_as(file, encoding):
             return encoding
@@ -67,6 +74,31 @@ def _lines(file: IO[bytes], encoding: str) -> Iterator[str]:
         yield pending
 
 
+def _delimiter(sample: str) -> str:
+    """The separator the first lines use most evenly, counted outside quoted fields."""
+    counts: dict[str, list[int]] = {delimiter: [] for delimiter in _DELIMITERS}
+    for line in _unquoted(sample).splitlines()[:20]:
+        if line.strip():
+            for delimiter in _DELIMITERS:
+                counts[delimiter].append(line.count(delimiter))
+
+    # Most columns on the first line, and as many on the lines after: a tab in a comma file's
+    # note, or a comma in a tab file's title, is not the separator.
+    def score(delimiter: str) -> tuple[int, int]:
+        found = counts[delimiter]
+        return (
+            (sum(1 for count in found if count and count >= found[0] // 2), found[0])
+            if found
+            else (0, 0)
+        )
+
+    return max(_DELIMITERS, key=score)
+
+
+def _unquoted(text: str) -> str:
+    return re.sub(r'"(?:[^"]|"")*"', "", text)
+
+
 def open_text(file: IO[bytes], name: str, limits: Limits) -> Source:
     encoding = _encoding_of(file, name)
     sample = ""
@@ -74,15 +106,12 @@ def open_text(file: IO[bytes], name: str, limits: Limits) -> Source:
         sample += line
         if len(sample) >= _SNIFF_CHARS:
             break
-    try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(
-            sample[:_SNIFF_CHARS], delimiters=",\t;"
-        )
-    except csv.Error:
-        dialect = csv.excel
+    # Excel's own quoting, whatever the separator: a quote inside a quoted field is doubled.
+    # (The standard library's sniffer guesses quoting too, and guessed it wrong on such files.)
+    delimiter = _delimiter(sample)
 
     def rows() -> Iterator[list[TextCell]]:
-        reader = csv.reader(_lines(file, encoding), dialect)
+        reader = csv.reader(_lines(file, encoding), csv.excel, delimiter=delimiter)
         try:
             for record in reader:
                 yield [TextCell(field if field != "" else None) for field in record]

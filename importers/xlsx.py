@@ -65,6 +65,32 @@ def _refuse_declarations(archive: zipfile.ZipFile, name: str) -> None:
             raise _not_normal(name, info.filename, "has no root element where one belongs")
 
 
+_ODF = {
+    "application/vnd.oasis.opendocument.spreadsheet": "an OpenDocument spreadsheet (.ods, as "
+    "LibreOffice saves it): save it as .xlsx (Excel 2007-365)",
+    "application/vnd.oasis.opendocument.text": "an OpenDocument text document (.odt), not a "
+    "workbook",
+}
+
+
+def _zip_kind(archive: zipfile.ZipFile, names: set[str]) -> str:
+    """What a zip archive that is not a workbook holds, in plain words."""
+    if "word/document.xml" in names:
+        return "a Word document (.docx), not a workbook: save the WBS from Excel as .xlsx"
+    if "ppt/presentation.xml" in names:
+        return "a PowerPoint presentation (.pptx), not a workbook"
+    if "mimetype" in names:
+        with archive.open("mimetype") as member:
+            kind = member.read(100).decode("ascii", errors="replace").strip()
+        if kind in _ODF:
+            return _ODF[kind]
+    shown = ", ".join(sorted(names)[:3])
+    return (
+        f"a zip archive of other files ({shown}…), not an Excel workbook: unpack it and upload "
+        "the workbook inside"
+    )
+
+
 def _rows_of(sheet: Any, name: str) -> Iterator[Sequence[Cell]]:
     try:
         yield from sheet.iter_rows()
@@ -86,15 +112,14 @@ def open_workbook(file: IO[bytes], name: str, limits: Limits) -> Source:
     with archive:
         names = set(archive.namelist())
         if "xl/workbook.xml" not in names:
-            raise UnsupportedFile(
-                f"{name!r} is a zip archive but not an Excel workbook (.docx, .pptx or a zip?): "
-                "save the WBS from Excel as .xlsx"
-            )
+            raise UnsupportedFile(f"{name!r} is {_zip_kind(archive, names)}")
         unpacked = sum(info.file_size for info in archive.infolist())
         if unpacked > limits.max_uncompressed_bytes:
             raise FileTooLarge(
-                f"{name!r} unpacks to {unpacked // MiB} MiB, more than "
-                f"{limits.max_uncompressed_bytes // MiB} MiB allowed"
+                f"{name!r} expands to {unpacked // MiB:,} MiB when unpacked, more than the "
+                f"{limits.max_uncompressed_bytes // MiB:,} MiB allowed, which a real WBS never "
+                "does: a workbook that large is made to exhaust the server's memory, or holds "
+                "images and attachments the WBS does not need (remove them and save it again)"
             )
         _refuse_declarations(archive, name)
     file.seek(0)

@@ -34,7 +34,7 @@ from service.items.fields import sheet_fields
 from service.items.rules import dates_out_of_order, derived_parent_code
 
 # The item's fields as the importer reads them, with every header that names them.
-VOCABULARY = Vocabulary(sheet_fields())
+VOCABULARY = Vocabulary(sheet_fields(), derived_parent_code)
 # Rows diffed and written together; tests make it small to cross slice boundaries.
 ROWS_PER_SLICE = SLICE
 _HASH_CHUNK = 1 << 16
@@ -63,6 +63,7 @@ def reading(
     options: ImportOptions,
     limits: Limits,
     progress: Callable[[int], None] | None = None,
+    keep_cells: int = 0,
 ) -> Iterator[tuple[SheetLayout, RowStream]]:
     """The upload as the importer streams it; a file's problem (also one met mid-sheet, such as
     too many rows) raised as the API's error."""
@@ -76,6 +77,7 @@ def reading(
             header_row=options.header_row,
             limits=limits,
             progress=progress,
+            keep_cells=keep_cells,
         ) as reading:
             yield reading
     except ImportFileError as error:
@@ -102,6 +104,7 @@ def date_problems(sheet: str, row: ImportRow) -> list[Diagnostic]:
             row.columns.get(wrong.field),
             str(row.values.get(f"{wrong.field}_text") or wrong.end),
             wrong.message,
+            "date_order",
         )
         for wrong in dates_out_of_order(row.values)
     ]

@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import date
-from typing import IO, Any
+from typing import IO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from importers.advice import column_problems
 from importers.results import Diagnostic
 from importers.sheet import SheetLayout
 from importers.sources import Limits
@@ -38,6 +38,7 @@ from service.imports.known import current_columns, load_project_items
 from service.imports.models import ImportRecord
 from service.imports.options import ImportOptions
 from service.imports.plan import Planner
+from service.imports.preview import detection_of, preview_row
 from service.imports.reading import ReadSheet, date_problems, in_row_order, read_sheet, reading
 from service.imports.schemas import (
     IgnoredColumn,
@@ -46,7 +47,6 @@ from service.imports.schemas import (
     ImportRead,
     ImportResult,
     MissingItem,
-    PreviewRow,
     SheetSummary,
 )
 from service.imports.writes import ImportWriter
@@ -61,8 +61,20 @@ _NO_SIDES = (
 
 def _diagnostic(d: Diagnostic) -> SheetDiagnostic:
     return SheetDiagnostic(
-        sheet=d.sheet, row=d.row, column=d.column, value=d.value, message=d.message
+        sheet=d.sheet,
+        row=d.row,
+        column=d.column,
+        value=d.value,
+        message=d.message,
+        mapping=d.mapping,
     )
+
+
+def _with_advice(errors: list[Diagnostic], rows: int, layout: SheetLayout) -> list[Diagnostic]:
+    """The problems said of whole columns first, then every row's, complete."""
+    # Rows refused whole (no code) are not among the rows read, but are rows of the sheet.
+    rows = max(rows, len({error.row for error in errors if error.row}))
+    return [*column_problems(errors, rows, layout), *errors]
 
 
 def _sheets(layout: SheetLayout) -> list[SheetSummary]:
@@ -73,40 +85,35 @@ def _sheets(layout: SheetLayout) -> list[SheetSummary]:
 
 
 def _ignored(layout: SheetLayout) -> list[IgnoredColumn]:
-    return [IgnoredColumn(column=c, header=h) for c, h in layout.ignored_columns]
-
-
-def _jsonable(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, date) else value
+    return [
+        IgnoredColumn(column=i.column, header=i.header, reason=i.reason)
+        for i in layout.ignored_columns
+    ]
 
 
 def preview(upload: IO[bytes], options: ImportOptions, limits: Limits) -> ImportPreview:
     """How the upload reads: its layout, its first rows as read, and every problem in it."""
-    with reading(upload, options, limits) as (layout, stream):
+    with reading(upload, options, limits, keep_cells=PREVIEW_ROWS) as (layout, stream):
         first, dated = [], []
+        read = 0
         # Every row is read, for the problems; only the first are kept.
         for number, row in enumerate(stream):
             if number < PREVIEW_ROWS:
                 first.append(row)
             dated += date_problems(layout.sheet, row)
+            read = number + 1
         end = stream.end()
+    problems = in_row_order(end.errors, dated)
     return ImportPreview(
         sheet=layout.sheet,
         sheets=_sheets(layout),
         header_rows=layout.header_rows,
         mapping=layout.mapping,
         ignored_columns=_ignored(layout),
-        rows=[
-            PreviewRow(
-                row=row.row,
-                code=row.code,
-                parent_code=row.parent_code,
-                values={k: _jsonable(v) for k, v in row.values.items()},
-            )
-            for row in first
-        ],
-        errors=[_diagnostic(d) for d in in_row_order(end.errors, dated)],
+        rows=[preview_row(layout, row) for row in first],
+        errors=[_diagnostic(d) for d in _with_advice(problems, read, layout)],
         skipped=[_diagnostic(d) for d in end.skipped],
+        detection=detection_of(layout),
     )
 
 
@@ -204,11 +211,15 @@ def _apply(
             writer.write(plan)
         start += len(rows)
     if errors:
+        errors = _with_advice(errors, len(sheet.rows), layout)
         count = len(errors)
         raise Unprocessable(
             f"sheet {layout.sheet!r} has {count} problem{'s' if count > 1 else ''}; "
             "nothing was written",
-            extra={"sheet_errors": [_diagnostic(d).model_dump() for d in errors]},
+            # A mapping appears only on the problems said of a whole column.
+            extra={
+                "sheet_errors": [_diagnostic(d).model_dump(exclude_defaults=True) for d in errors]
+            },
         )
     counts = _counts(sheet, checked, answer)
     deleted = [known.code for known in checked.to_delete]
