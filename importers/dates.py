@@ -224,18 +224,20 @@ _YEARLESS_LOOKBACK = timedelta(days=183)
 def _from_match_rolling(
     match: re.Match[str], role: Role, context: DateContext, original: str
 ) -> ParsedDate:
-    parsed = _from_match(match, role, context, original)
     previous = context.last_day
-    if (
-        match.groupdict().get("year") is None
-        and previous
-        and parsed.day < previous - _YEARLESS_LOOKBACK
-    ):
-        ahead = DateContext(
-            era=context.era,
-            last_day=previous.replace(year=previous.year + 1, day=1),
-            fiscal_year=context.fiscal_year,
-        )
+    if match.groupdict().get("year") is not None or previous is None:
+        return _from_match(match, role, context, original)
+    ahead = DateContext(
+        era=context.era,
+        last_day=previous.replace(year=previous.year + 1, day=1),
+        fiscal_year=context.fiscal_year,
+    )
+    try:
+        parsed = _from_match(match, role, context, original)
+    except DateError:
+        # 2/29 after 12/1: no such day this year, and the next year's February is meant.
+        return _from_match(match, role, ahead, original)
+    if parsed.day < previous - _YEARLESS_LOOKBACK:
         parsed = _from_match(match, role, ahead, original)
     return parsed
 
@@ -363,7 +365,10 @@ def parse_period(
     start = parse_date(ends[0], Role.start, context, epoch=epoch) if ends[0] else None
     end = _end_of_period(ends[1], start, context, epoch) if ends[1] else None
     if start is not None and end is not None and end.day < start.day and end.text is not None:
-        raise DateError(f"{text!r}: the period ends ({end.day}) before it starts ({start.day})")
+        # 令和7年10月～3月: an end without its year, before the start, is in the year after.
+        # An end still before its start is the service's to refuse, as for two date columns.
+        ahead = DateContext(context.era, start.day.replace(year=start.day.year + 1, day=1))
+        end = _end_of_period(ends[1], start, ahead, epoch)
     return start, end
 
 

@@ -32,6 +32,8 @@ class Placed:
     title: str | None
     groups: tuple[ImportRow, ...] = ()
     step: Step | None = None
+    # A section's own row (its name alone, merged across): a group, its figures rolled up.
+    heading: bool = False
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,6 @@ class Outline(ABC):
         cells: Sequence[Cell],
         code: str | None,
         title: str | None,
-        values: dict[str, Any],
     ) -> Placed | NotAnItem | None:
         """Where the row goes; NotAnItem to list it as skipped, None when it is left out
         (a problem already said why, or the row holds nothing to place)."""
@@ -69,8 +70,11 @@ class CodeOutline(Outline):
         cells: Sequence[Cell],
         code: str | None,
         title: str | None,
-        values: dict[str, Any],
     ) -> Placed | NotAnItem | None:
+        if code is not None and title is None:
+            heading = self._heading(cells)
+            if heading is not None:
+                return heading
         if code is None:
             if title is None:
                 return NotAnItem("no code and no title")
@@ -100,6 +104,19 @@ class CodeOutline(Outline):
         # ①-1 is kept as 1-1; what was written is the national step's code.
         step = Step(None, None, written) if written is not None and written != code else None
         return Placed(code, parent, title, (), step)
+
+    def _heading(self, cells: Sequence[Cell]) -> Placed | None:
+        """A section's own row, its number and name in the code column and merged across
+        (■ 1. 計画, ① 推進体制の立上げ): the item of that number."""
+        written = clean_text(self.reader.value(cells, CODE))
+        number, name = _split_number(written) if written else (None, None)
+        if number is None or name is None:
+            return None
+        code = read_code(number)
+        if code is None:
+            return None
+        self.last_numbered = code
+        return Placed(code, None, name, (), Step(number, name, None), heading=True)
 
 
 @dataclass
@@ -139,7 +156,6 @@ class LevelOutline(Outline):
         cells: Sequence[Cell],
         code: str | None,
         title: str | None,
-        values: dict[str, Any],
     ) -> Placed | NotAnItem | None:
         given = [clean_text(self.reader.value(cells, name)) for name in self.levels]
         deepest = max((i for i, text in enumerate(given) if text), default=None)
@@ -171,7 +187,6 @@ class IndentOutline(Outline):
         cells: Sequence[Cell],
         code: str | None,
         title: str | None,
-        values: dict[str, Any],
     ) -> Placed | NotAnItem | None:
         cell = self.reader.cell(cells, TITLE)
         if not title:
@@ -192,7 +207,7 @@ def _indent_level(cell: Cell | None) -> int:
 
 # A group cell's number before its name: ① 推進体制の立上げ, 1. 計画, 第2章 移行, (3) 試験.
 _GROUP_NUMBER = re.compile(
-    r"^\s*(?P<number>[\u2460-\u2473\u3251-\u325f\u32b1-\u32bf](?:[-‐－][0-9０-９]+)*"
+    r"^[\s■□◆◇▼▽▶●・]*(?P<number>[\u2460-\u2473\u3251-\u325f\u32b1-\u32bf](?:[-‐－][0-9０-９]+)*"
     r"|第[0-9０-９]+[章節部編]|[(（][0-9０-９]+[)）]|[0-9０-９]+(?:[-.．][0-9０-９]+)*[.．、)）]?)"
     r"\s*(?P<name>.*)$"
 )
@@ -229,7 +244,6 @@ class GroupedCodeOutline(CodeOutline):
         cells: Sequence[Cell],
         code: str | None,
         title: str | None,
-        values: dict[str, Any],
     ) -> Placed | NotAnItem | None:
         texts = [clean_text(self.reader.value(cells, name)) for name in self.levels]
         changed = next(
@@ -267,8 +281,9 @@ class GroupedCodeOutline(CodeOutline):
             # A group's own row (the name alone, merged across): it is the group's item.
             number, name = _split_number(group.text)
             outer = self._outer(len(self.path) - 1)
-            return Placed(group.code, outer, name or group.text, (), Step(number, name, None))
-        placed = super().place(row, cells, code, title, values)
+            step = Step(number, name, None)
+            return Placed(group.code, outer, name or group.text, (), step, heading=True)
+        placed = super().place(row, cells, code, title)
         if not isinstance(placed, Placed):
             return placed
         self._check_under_group(row, placed.code)
@@ -379,7 +394,8 @@ class GroupRollUp:
     pass and settled when the sheet ends: only the groups are held, never the rows.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, parent_of: ParentOf) -> None:
+        self.parent_of = parent_of
         self.groups: dict[str, ImportRow] = {}
         self.spans: dict[str, _Span] = {}
 
@@ -387,7 +403,11 @@ class GroupRollUp:
         if row.is_group:
             self.groups[row.code] = row
             self.spans[row.code] = _Span()
-        span = self.spans.get(row.parent_code) if row.parent_code else None
+        if not self.spans:
+            return
+        # A row under a group cell names no parent: its code does (①-1 under ①).
+        parent = row.parent_code or self.parent_of(row.code)
+        span = self.spans.get(parent) if parent else None
         if span is None:
             return
         if row.is_group:

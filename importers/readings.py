@@ -279,7 +279,15 @@ def settle_by_values(
                 columns[names[0]] = "assignee"
                 del duplicates[names[0]]
     for index, name in sorted(columns.items()):
-        if name == STEP_COLUMN:
+        if name == "id" and "parent_code" not in columns.values() and _counts_rows(samples, index):
+            # Microsoft Project's ID numbers its rows 1, 2, 3: no item of the service's.
+            del columns[index]
+            if CODE not in columns.values():
+                columns[index] = CODE
+            else:
+                why = "numbers the rows 1, 2, 3 …: a row number, not an ID this service exported"
+                ignored.append(Ignored(column_letter(index), layout.headers[index], why))
+        elif name == STEP_COLUMN:
             meaning = _step_column(samples, index, set(columns.values()))
             if meaning is None:
                 del columns[index]
@@ -298,6 +306,18 @@ def settle_by_values(
             why = "named like a period, but its values are not periods"
             ignored.append(Ignored(column_letter(index), layout.headers[index], why))
     return replace(layout, columns=columns, duplicates=duplicates, ignored=ignored)
+
+
+def _counts_rows(samples: Sequence[Sequence[object]], index: int) -> bool:
+    """Values 1, 2, 3 … (or 0, 1, 2 …) on every row, as a row number column holds. An
+    exported sheet's IDs skip (a row inserted without one) or start elsewhere."""
+    filled = [row for row in samples if any(clean_text(value) for value in row)]
+    values = [row[index] if index < len(row) else None for row in filled]
+    numbers = [str(value).strip().removesuffix(".0") for value in values]
+    if len(numbers) < 2 or not all(number.isdigit() for number in numbers):
+        return False
+    first = int(numbers[0])
+    return first in (0, 1) and [int(n) for n in numbers] == list(range(first, first + len(numbers)))
 
 
 def _step_column(samples: Sequence[Sequence[object]], index: int, taken: set[str]) -> str | None:

@@ -134,7 +134,7 @@ class RowStream:
     def __iter__(self) -> Iterator[ImportRow]:
         reader, name, grid = self._reader, self._sheet.name, self._layout.grid
         outline = outline_for(reader, self._layout.fields(), self._vocabulary.parent_of)
-        roll_up = GroupRollUp()
+        roll_up = GroupRollUp(self._vocabulary.parent_of)
         skipped: list[Diagnostic] = []
         blank_rows: list[int] = []
         seen_codes: dict[str, tuple[int, bool]] = {}  # code → (row, made up for a group cell)
@@ -159,13 +159,14 @@ class RowStream:
             if reason:
                 skipped.append(Diagnostic(name, number, None, first, reason))
                 continue
-            values = reader.values(number, cells, self._dates)
-            placed = outline.place(number, cells, code, title, values)
+            placed = outline.place(number, cells, code, title)
             if isinstance(placed, NotAnItem):
                 skipped.append(Diagnostic(name, number, None, None, placed.reason))
                 continue
             if placed is None:
                 continue
+            # A section's own row (its name merged across) is a group: its figures roll up.
+            values = {} if placed.heading else reader.values(number, cells, self._dates)
             for group in placed.groups:
                 seen_codes[group.code] = (number, True)
                 roll_up.see(group)
@@ -181,10 +182,11 @@ class RowStream:
                     "duplicate",
                 )
                 continue
-            seen_codes[placed.code] = (number, False)
+            seen_codes[placed.code] = (number, placed.heading)
             values[TITLE] = placed.title
+            columns = {} if placed.heading else reader.columns
             row = ImportRow(
-                number, placed.code, placed.parent, values, reader.columns, step=placed.step
+                number, placed.code, placed.parent, values, columns, placed.heading, placed.step
             )
             if kept < self._keep_cells:
                 kept += 1

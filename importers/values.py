@@ -262,8 +262,11 @@ def read_done_mark(value: object) -> bool | None:
 
 
 _PREDECESSOR_SPLIT = re.compile(r"[,、，;；\s]+")
-# Microsoft Project writes links as 3FS+2d: the code, then the link type and a lag.
-_LINK_SUFFIX = re.compile(r"(?:FS|SS|FF|SF)(?:[+-]\d+(?:\.\d+)?\s*[a-z日]*)?$", re.IGNORECASE)
+# Microsoft Project writes links as 3FS+2d or 2FS+0 days: the code, the link type, a lag.
+_LINK_SUFFIX = re.compile(
+    r"(?<=\S)(?:FS|SS|FF|SF)(?:\s*[+-]\s*\d+(?:\.\d+)?\s*(?:[a-z]+|営業日|日)?)?(?=$|[,、，;；\s])",
+    re.IGNORECASE,
+)
 
 
 def read_predecessors(value: object) -> list[str]:
@@ -271,8 +274,10 @@ def read_predecessors(value: object) -> list[str]:
     if text is None:
         return []
     codes = []
-    for token in _PREDECESSOR_SPLIT.split(unicodedata.normalize("NFKC", text)):
-        code = read_code(_LINK_SUFFIX.sub("", token))
+    for token in _PREDECESSOR_SPLIT.split(
+        _LINK_SUFFIX.sub("", unicodedata.normalize("NFKC", text))
+    ):
+        code = read_code(token)
         if code and code not in codes:
             codes.append(code)
     return codes

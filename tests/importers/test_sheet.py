@@ -483,7 +483,7 @@ def test_caps_answer_413_before_reading_too_much() -> None:
     )
     with pytest.raises(FileTooLarge, match="MiB"):
         parse(good, "wbs.xlsx", limits=Limits(max_upload_bytes=1000))
-    with pytest.raises(FileTooLarge, match="when unpacked, .* which a real WBS never does"):
+    with pytest.raises(FileTooLarge, match=r"when unpacked, .* which a real WBS never does"):
         parse(good, "wbs.xlsx", limits=Limits(max_uncompressed_bytes=2000))
     with pytest.raises(FileTooLarge, match="rows"):
         parse(good, "wbs.xlsx", limits=Limits(max_rows=1, max_upload_bytes=10**7))
