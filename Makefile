@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 export WBS_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test install lint typecheck test-sqlite test-postgres openapi bench bench-tools contract
+.PHONY: run test install lint typecheck test-sqlite test-postgres openapi bench bench-tools contract browser screenshots
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,16 +29,18 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-test-sqlite: install bench-tools
+test-sqlite: install bench-tools browser
 	WBS_TEST_DATABASE=sqlite $(BIN)/pytest
 	$(BIN)/python -m bench.run --smoke --backends sqlite
 	$(BIN)/python -m bench.layers --smoke
+	$(BIN)/python -m bench.pages --smoke --backends sqlite
 
-test-postgres: install
+test-postgres: install browser
 	@if $(BIN)/python -c "import sys, sqlalchemy; sqlalchemy.create_engine(sys.argv[1]).connect().close()" "$$WBS_TEST_POSTGRES_URL" 2>/dev/null; then \
 		echo "== the same tests on PostgreSQL ($$WBS_TEST_POSTGRES_URL)"; \
 		WBS_TEST_DATABASE=postgresql $(BIN)/pytest && \
-		$(BIN)/python -m bench.run --smoke --backends postgresql; \
+		$(BIN)/python -m bench.run --smoke --backends postgresql && \
+		$(BIN)/python -m bench.pages --smoke --backends postgresql; \
 	elif [ -n "$$WBS_REQUIRE_POSTGRES" ]; then \
 		echo "PostgreSQL is required but not reachable at $$WBS_TEST_POSTGRES_URL"; exit 1; \
 	else \
@@ -58,6 +60,28 @@ bench-tools:
 			echo "wrk is not installed (sudo apt-get install wrk): the HTTP benchmarks need it"; \
 		fi; \
 	fi
+
+# The page tests drive Debian's Chromium (tests/web); never a browser Playwright downloads.
+# Installed when we may; without it the page tests fail and say why.
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get install -y -q chromium || { apt-get update -q && apt-get install -y -q chromium; }; \
+		else \
+			echo "chromium is not installed (sudo apt-get install chromium): the page tests need it"; \
+		fi; \
+	fi
+
+# docs/screenshots/*.png, shown in the README; Japanese text needs a Japanese font.
+screenshots: install browser
+	@if ! fc-list :lang=ja 2>/dev/null | grep -q .; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get install -y -q fonts-noto-cjk || { apt-get update -q && apt-get install -y -q fonts-noto-cjk; }; \
+		else \
+			echo "no Japanese font (sudo apt-get install fonts-noto-cjk): the pictures would show boxes"; \
+		fi; \
+	fi
+	$(BIN)/python -m tests.web.screenshots
 
 bench: install bench-tools
 	$(BIN)/python -m bench.run

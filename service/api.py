@@ -8,6 +8,7 @@ from service.imports.router import router as imports_router
 from service.items.router import router as items_router
 from service.organisations.router import router as organisations_router
 from service.partners.router import router as partners_router
+from service.people.router import router as sign_in_links_router
 from service.projects.router import router as projects_router
 from service.reports.router import router as reports_router
 from service.tokens.router import router as tokens_router
@@ -25,5 +26,6 @@ for feature_router in (
     reports_router,
     changes_router,
     exports_router,
+    sign_in_links_router,
 ):
     api_router.include_router(feature_router)

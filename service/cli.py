@@ -34,6 +34,12 @@ def _session(settings: Settings) -> Iterator[Session]:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    trusted = (
+        args.forwarded_allow_ips
+        if args.forwarded_allow_ips is not None
+        else get_settings().trusted_proxies
+    ).strip()
+
     from service.logs import LOGGING_CONFIG
 
     if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
@@ -44,8 +50,10 @@ def _serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         workers=args.workers,
-        proxy_headers=True,
-        forwarded_allow_ips=args.forwarded_allow_ips,
+        # Only proxies the deployment names are believed about the client's address: anyone
+        # else's X-Forwarded-For would let a guesser pose as a new client at every request.
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted or None,
         timeout_graceful_shutdown=args.graceful_timeout,
         log_config=LOGGING_CONFIG,
         # Our own access line names the route template, not the raw URL with its query.
@@ -84,16 +92,46 @@ def _openapi(args: argparse.Namespace) -> int:
 
 def _demo(_args: argparse.Namespace) -> int:
     from service.clock import today
-    from service.demo import issue_demo_tokens, load_demo
+    from service.demo import issue_demo_links, issue_demo_tokens, load_demo
 
     settings = get_settings()
     with _session(settings) as session:
         loaded = load_demo(session, today(settings.zone))
         tokens = issue_demo_tokens(session)
+        session.flush()
+        links = issue_demo_links(session, _pages_url(settings), settings.web_sign_in_link_hours)
     print("demo data loaded" if loaded else "demo data already present; new demo tokens issued")
     print("Tokens for the demo organisations (earlier demo tokens are revoked):")
     for code, secret in tokens.items():
         print(f"  export WBS_TOKEN_{code.upper().replace('-', '_')}={secret}")
+    print("Or sign in to the pages with a one-time link (each works once):")
+    for code, url in links.items():
+        print(f"  {code}: {url}")
+    return 0
+
+
+def _pages_url(settings: Settings) -> str:
+    return settings.web_public_url or "http://127.0.0.1:8000"
+
+
+def _sign_in_link(args: argparse.Namespace) -> int:
+    from service.people.service import issue_link, link_url
+    from service.tokens.models import ApiToken
+
+    settings = get_settings()
+    with _session(settings) as session:
+        token = session.get(ApiToken, args.token)
+        if token is None:
+            print(
+                f"error: there is no token {args.token} (see `wbs-sync token list`)",
+                file=sys.stderr,
+            )
+            return 2
+        _link, secret = issue_link(
+            session, token, "cli", args.hours or settings.web_sign_in_link_hours
+        )
+    # Only the link on stdout, so a script can mail it: LINK=$(wbs-sync sign-in-link --token 5)
+    print(link_url(_pages_url(settings), secret))
     return 0
 
 
@@ -245,8 +283,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1, help="worker processes")
     serve.add_argument(
         "--forwarded-allow-ips",
-        default="127.0.0.1",
-        help="proxies trusted for X-Forwarded-For/Proto ('*' behind a private load balancer)",
+        default=None,
+        help="comma-separated addresses of the proxies trusted for X-Forwarded-For/Proto "
+        "(default: WBS_TRUSTED_PROXIES, empty: none); never '*' where clients reach the "
+        "service without the proxy",
     )
     serve.add_argument(
         "--graceful-timeout", type=int, default=30, help="seconds to finish requests on SIGTERM"
@@ -291,6 +331,15 @@ def build_parser() -> argparse.ArgumentParser:
     token_revoke = token_actions.add_parser("revoke", help="revoke a token by id")
     token_revoke.add_argument("id", type=int)
     token.set_defaults(handler=_token)
+
+    link = commands.add_parser(
+        "sign-in-link", help="issue a one-time link that signs a browser in as a token"
+    )
+    link.add_argument("--token", type=int, required=True, help="token id (wbs-sync token list)")
+    link.add_argument(
+        "--hours", type=int, help="hours it works (default WBS_WEB_SIGN_IN_LINK_HOURS)"
+    )
+    link.set_defaults(handler=_sign_in_link)
 
     imports = commands.add_parser("import", help="import a WBS workbook or CSV into a project")
     imports.add_argument("file", type=Path)

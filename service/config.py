@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
@@ -44,6 +45,19 @@ class Settings(BaseSettings):
         60, ge=1, description="Window over which failed authentications are counted."
     )
 
+    max_json_body_mb: int = Field(
+        8,
+        ge=1,
+        le=1024,
+        description="Largest JSON request body (a push of 1,000 items is well under 1 MiB).",
+    )
+    trusted_proxies: str = Field(
+        "",
+        max_length=2000,
+        description="Comma-separated addresses of the proxies or load balancers in front of the "
+        "service, whose X-Forwarded-For names the client. Empty: trust none.",
+    )
+
     import_max_upload_mb: int = Field(20, ge=1, le=1024, description="Largest upload accepted.")
     import_max_uncompressed_mb: int = Field(
         200, ge=1, le=8192, description="Largest unpacked size of a workbook (zip bombs)."
@@ -57,6 +71,32 @@ class Settings(BaseSettings):
     )
     idempotency_hours: int = Field(
         24, ge=1, le=24 * 30, description="How long an Idempotency-Key's answer is kept."
+    )
+
+    # The pages (service/web): sessions of signed-in browsers, sign-in links, pending uploads.
+    web_session_hours: int = Field(
+        12, ge=1, le=24 * 30, description="Longest a browser stays signed in."
+    )
+    web_session_idle_minutes: int = Field(
+        120, ge=5, le=24 * 60, description="A browser unused this long is signed out."
+    )
+    web_sign_in_link_hours: int = Field(
+        24, ge=1, le=24 * 14, description="How long a one-time sign-in link works by default."
+    )
+    web_upload_minutes: int = Field(
+        60, ge=5, le=24 * 60, description="How long an uploaded sheet waits for its confirmation."
+    )
+    web_dates: Literal["western", "era"] = Field(
+        "western", description="Dates on pages: 2026年3月31日 (western) or 令和8年3月31日 (era)."
+    )
+    web_secure_cookies: bool | None = Field(
+        None, description="Cookies marked Secure: default when the request came over https."
+    )
+    web_public_url: str | None = Field(
+        None,
+        pattern=r"^https?://[^\s/]+(/[^\s]*)?$",
+        description="Base URL people open the pages at, for sign-in links; default: the URL "
+        "the issuing request came to (http://127.0.0.1:8000 on the command line).",
     )
 
     @field_validator("timezone")

@@ -16,6 +16,7 @@ from service.items.schemas import ItemCreate
 from service.items.service import create_item
 from service.organisations.models import Organisation, OrgKind
 from service.partners.models import Partnership
+from service.people.service import issue_link, link_url
 from service.projects.models import Project
 from service.tokens.models import ApiToken
 from service.tokens.service import issue_token
@@ -253,3 +254,24 @@ def issue_demo_tokens(session: Session) -> dict[str, str]:
             old.revoked_at = now
         _token, secrets[code] = issue_token(session, organisation, DEMO_TOKEN_NAME)
     return secrets
+
+
+def issue_demo_links(session: Session, base_url: str, hours: int) -> dict[str, str]:
+    """A one-time sign-in link for each demo organisation's current demo token."""
+    links: dict[str, str] = {}
+    for code, *_ in ORGANISATIONS:
+        token = session.scalar(
+            select(ApiToken)
+            .join(Organisation, Organisation.id == ApiToken.organisation_id)
+            .where(
+                Organisation.code == code,
+                ApiToken.name == DEMO_TOKEN_NAME,
+                ApiToken.revoked_at.is_(None),
+            )
+            .order_by(ApiToken.id.desc())
+            .limit(1)
+        )
+        if token is not None:
+            _link, secret = issue_link(session, token, "demo", hours)
+            links[code] = link_url(base_url, secret)
+    return links

@@ -16,9 +16,11 @@ from service.changes.head import FeedHead
 from service.config import Settings, get_settings
 from service.health import router as health_router
 from service.idempotency import middleware as idempotency
+from service.limits import BodyLimitMiddleware
 from service.logs import RequestLogMiddleware
 from service.problems import install_error_handlers
 from service.sessions import ConnectionGate, create_db_engine, create_session_factory
+from service.web import app as pages
 
 DESCRIPTION = """\
 The one true copy of the WBS that a system vendor and a Japanese municipality share:
@@ -119,6 +121,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         generate_unique_id_function=operation_id,
         lifespan=lifespan,
+        # The pages serve /docs from the package (service.web); ReDoc would load from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -137,10 +142,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     app.add_middleware(idempotency.IdempotencyMiddleware)
+    # Outside the idempotency layer: a body is bounded, and its sender known, before anything
+    # holds or spools it.
+    app.add_middleware(BodyLimitMiddleware)
     # Added last, so it is outermost: every answer, even a middleware's, gets an id and a line.
     app.add_middleware(RequestLogMiddleware)
     app.include_router(health_router)
     app.include_router(api_router)
+    pages.install(app)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -7,12 +7,15 @@ from service.imports.models import ImportRecord
 from service.items.models import Item, item_predecessors
 from service.organisations.models import Organisation
 from service.partners.models import Partnership
+from service.people.models import BrowserSession, PendingUpload, SignInLink, Visit
 from service.projects.models import Project
-from service.tokens.models import ApiToken
+from service.tokens.models import ApiToken, AuthFailure
 
 __all__ = [
     "ApiToken",
+    "AuthFailure",
     "Base",
+    "BrowserSession",
     "ChangeEvent",
     "FeedCounter",
     "IdempotencyKey",
@@ -20,6 +23,9 @@ __all__ = [
     "Item",
     "Organisation",
     "Partnership",
+    "PendingUpload",
     "Project",
+    "SignInLink",
+    "Visit",
     "item_predecessors",
 ]

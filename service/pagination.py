@@ -9,7 +9,8 @@ from fastapi import Query
 from starlette.requests import Request
 from starlette.responses import Response
 
-from service.cursors import decode_cursor, encode_cursor
+from service.cursors import CURSOR_PATTERN, decode_cursor, encode_cursor, position_int
+from service.fields import MAX_ID
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
@@ -27,7 +28,9 @@ LimitQuery = Annotated[
 CursorQuery = Annotated[
     str | None,
     Query(
-        max_length=1000, description="The `next_cursor` of the previous page; omit for the first."
+        pattern=CURSOR_PATTERN,
+        max_length=1000,
+        description="The `next_cursor` of the previous page; omit for the first.",
     ),
 ]
 
@@ -36,11 +39,7 @@ def after_id(cursor: str | None) -> int:
     """Position of an id-ordered list."""
     if cursor is None:
         return 0
-    position = decode_cursor(cursor, {"id"})
-    value = position["id"]
-    if not isinstance(value, int):
-        decode_cursor("", {"id"})
-    return int(value)
+    return position_int(decode_cursor(cursor, {"id"}), "id", MAX_ID)
 
 
 def next_id_cursor(rows: Sequence[Any], limit: int) -> str | None:

@@ -22,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 
 from service.access import Caller
 from service.auth import TokenToCheck
+from service.idempotency.claims import mark_applied
 from service.sessions import commit
 
 
@@ -93,6 +94,9 @@ def _run_and_commit(endpoint: Callable[..., Any], values: dict[str, Any]) -> Any
         if isinstance(value, TokenToCheck)
     }
     result = endpoint(**(values | callers))
+    if sessions:
+        # A request with an Idempotency-Key is marked applied with its own writes.
+        mark_applied(sessions[0])
     for session in sessions:
         commit(session)
     return result

@@ -215,45 +215,57 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture
-def serve(database_url: str, world: World, tmp_path: Path) -> Iterator[ServerFactory]:
-    """Start the real `wbs-sync serve` on the test database; stopped after the test.
+def start_server(
+    database_url: str, log_dir: Path, workers: int = 1, **settings: str
+) -> tuple[str, subprocess.Popen[bytes]]:
+    """The real `wbs-sync serve` on this database, once it answers /healthz.
 
     Its output goes to a file, read with `server_output`: a pipe nobody reads fills up after a
     few hundred access-log lines and then blocks the server.
     """
+    port = free_port()
+    env = {**os.environ, "WBS_DATABASE_URL": database_url, **settings}
+    log_path = log_dir / f"server-{port}.log"
+    with log_path.open("wb") as log:  # the server keeps its own descriptor
+        process = subprocess.Popen(
+            [WBS_SYNC, "serve", "--port", str(port), "--workers", str(workers)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    process.log_path = str(log_path)  # type: ignore[attr-defined]
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx2.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return base, process
+        except httpx2.TransportError:
+            time.sleep(0.2)
+    process.kill()
+    pytest.fail(f"wbs-sync serve did not come up: {server_output(process)[-2000:]}")
+
+
+def stop_server(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture
+def serve(database_url: str, world: World, tmp_path: Path) -> Iterator[ServerFactory]:
+    """Start the real `wbs-sync serve` on the test database; stopped after the test."""
     started: list[subprocess.Popen[bytes]] = []
 
     def start(workers: int = 1, **settings: str) -> tuple[str, subprocess.Popen[bytes]]:
-        port = free_port()
-        env = {**os.environ, "WBS_DATABASE_URL": database_url, **settings}
-        log_path = tmp_path / f"server-{port}.log"
-        with log_path.open("wb") as log:  # the server keeps its own descriptor
-            process = subprocess.Popen(
-                [WBS_SYNC, "serve", "--port", str(port), "--workers", str(workers)],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        process.log_path = str(log_path)  # type: ignore[attr-defined]
+        base, process = start_server(database_url, tmp_path, workers, **settings)
         started.append(process)
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx2.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    return base, process
-            except httpx2.TransportError:
-                time.sleep(0.2)
-        process.kill()
-        pytest.fail(f"wbs-sync serve did not come up: {server_output(process)[-2000:]}")
+        return base, process
 
     yield start
     for process in started:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_server(process)

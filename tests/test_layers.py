@@ -20,6 +20,7 @@ HTTP_MODULES = {
     "service.deps",
     "service.health",
     "service.idempotency.middleware",
+    "service.limits",
     "service.logs",
     "service.main",
     "service.pagination",

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from service.access import Caller, visible_projects
 from service.changes.models import ChangeEvent, ChangeKind, ChangeSource, changed
 from service.changes.schemas import ChangePage
-from service.cursors import decode_cursor, encode_cursor
+from service.cursors import decode_cursor, encode_cursor, position_int
 from service.projects.models import Project
 
 
@@ -29,10 +29,7 @@ class FeedFilter:
 def position_of(cursor: str | None) -> int:
     if cursor is None:
         return 0
-    value = decode_cursor(cursor, {"s"})["s"]
-    if not isinstance(value, int) or value < 0:
-        decode_cursor("", {"s"})
-    return int(value)
+    return position_int(decode_cursor(cursor, {"s"}), "s")
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,8 +14,10 @@ from service.changes.head import FeedHead
 from service.changes.models import ChangeKind
 from service.changes.schemas import ChangePage
 from service.config import Settings
+from service.cursors import CURSOR_PATTERN
 from service.deps import BearerToken, SessionDep
 from service.errors import problem_responses
+from service.fields import ONE_LINE
 from service.items.codes import CODE_PATTERN
 from service.params import ProjectIdPath
 from service.projects.service import get_visible_project
@@ -28,6 +30,7 @@ SinceQuery = Annotated[
     str | None,
     Query(
         max_length=200,
+        pattern=CURSOR_PATTERN,
         description="The `next_cursor` of your last call; omit to start at the beginning.",
     ),
 ]
@@ -41,8 +44,10 @@ FieldQuery = Annotated[
     str | None,
     Query(
         max_length=50,
+        pattern=ONE_LINE,
         description="Only events that changed this field, showing only it: `status` gives the "
         "status-change feed.",
+        examples=["status"],
     ),
 ]
 WaitQuery = Annotated[

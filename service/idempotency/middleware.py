@@ -1,146 +1,90 @@
-"""Retried writes are safe: the same Idempotency-Key and body replay the first answer.
+"""Retried writes are safe: the same Idempotency-Key and request replay the first answer.
 
-The key is claimed in the database before the request runs, so several server processes
-behind one load balancer agree on it: a retry while the first attempt still runs is 409, the
-same key with a different body is 422, and after success the stored answer is replayed with
-`Idempotent-Replayed: true`. Failed attempts release the key, so the client may retry them.
+The caller's token is checked first (a revoked or expired one replays nothing), then the body is
+spooled to a temporary file while it arrives, never held whole in memory, and the request's
+fingerprint (service/idempotency/fingerprint.py) read from it. The key is claimed in the
+database (service/idempotency/claims.py), so every process behind a load balancer agrees: a
+retry while the first attempt runs is 409, the same key with a different request is 422, and
+after success the stored answer is replayed with `Idempotent-Replayed: true`. A success's
+answer is stored before it is sent, so a retry arriving right after it replays it too.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
-import random
+import logging
+import re
+import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any
+from typing import IO, Any
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import CursorResult, delete, select, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from anyio import to_thread
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.api import API_PREFIX
-from service.db import utcnow
+from service.auth import bearer_secret, client_key_of_scope, missing_credentials, verify_token
 from service.errors import (
     PROBLEM_MEDIA_TYPE,
     Conflict,
     FieldError,
+    ServiceError,
     ServiceUnavailable,
     Unprocessable,
     problem_responses,
 )
-from service.idempotency.models import IdempotencyKey
+from service.idempotency import claims
+from service.idempotency.fingerprint import CHUNK, fingerprint
 from service.problems import documented_paths, problem_response
-from service.sessions import run_gated
+from service.sessions import ConnectionGate, run_gated
+
+log = logging.getLogger(__name__)
 
 HEADER = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
+# Visible ASCII: what a header can carry unchanged through every proxy, and what a UUID is.
+KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"
+_KEY = re.compile(KEY_PATTERN)
 _KEPT_HEADERS = ("content-type", "etag", "location", "link", "content-disposition")
-# Now and then a claim also sweeps away expired keys, so the table stays small.
-_SWEEP_CHANCE = 0.01
-# A claim still running after this long belongs to an attempt that died before it could store
-# its answer or let the key go (its process was killed, or the database went away under it):
-# a retry takes it over rather than hearing 409 until the key expires. Longer than the
-# longest import the row cap allows, so no live attempt is ever run twice.
-ABANDONED_AFTER = timedelta(minutes=10)
+# Bodies and answers stay in memory up to this size, then go to a temporary file.
+_IN_MEMORY = 1024 * 1024
+# An answer larger than this is not kept for replays (an import of 100,000 rows answers with
+# 50 MB): a replay says the request was applied and where to read its result.
+STORED_ANSWER_LIMIT = 4 * 1024 * 1024
 
 
-@dataclass
-class _Claim:
-    outcome: str  # new | replay | mismatch | running
-    record_id: int | None = None
-    status: int | None = None
-    headers: list[list[str]] | None = None
-    body: bytes | None = None
-
-
-def _claim(
-    factory: sessionmaker[Session], scope: str, key: str, fingerprint: str, hours: int
-) -> _Claim:
-    now = utcnow()
-    with factory() as session:
-        if random.random() < _SWEEP_CHANCE:
-            session.execute(delete(IdempotencyKey).where(IdempotencyKey.expires_at <= now))
-        query = select(IdempotencyKey).where(
-            IdempotencyKey.scope == scope, IdempotencyKey.key == key
+def _applies(scope: Scope) -> bool:
+    return (
+        scope["type"] == "http"
+        and scope["method"] in ("POST", "PATCH")
+        and scope["path"].startswith(API_PREFIX)
+        and any(
+            scope["method"].lower() in documented.operations
+            and documented.pattern.fullmatch(scope["path"])
+            for documented in documented_paths(scope["app"])
         )
-        existing = session.scalar(query)
-        if existing is not None and existing.expires_at <= now:
-            session.delete(existing)
-            session.flush()
-            existing = None
-        if existing is None:
-            record = IdempotencyKey(
-                scope=scope,
-                key=key,
-                fingerprint=fingerprint,
-                expires_at=now + timedelta(hours=hours),
+    )
+
+
+def _key_error() -> Unprocessable:
+    return Unprocessable(
+        f"{HEADER} must be 1 to 255 visible ASCII characters (a UUID, say)",
+        errors=[
+            FieldError(
+                loc=["header", HEADER],
+                field=HEADER,
+                message="1 to 255 visible ASCII characters",
+                type="value_error",
             )
-            session.add(record)
-            try:
-                session.commit()
-                return _Claim("new", record.id)
-            except IntegrityError:
-                # Another process claimed the same key a moment ago.
-                session.rollback()
-                existing = session.scalar(query)
-                if existing is None:
-                    return _Claim("running")
-        session.commit()
-        if existing.fingerprint != fingerprint:
-            return _Claim("mismatch")
-        if existing.completed:
-            return _Claim(
-                "replay", existing.id, existing.status_code, existing.headers, existing.body
-            )
-        if existing.created_at > now - ABANDONED_AFTER:
-            return _Claim("running")
-        # Only the first of several retries arriving together takes an abandoned claim over:
-        # the others find it claimed a moment ago.
-        taken: CursorResult[Any] = session.execute(  # type: ignore[assignment]
-            update(IdempotencyKey)
-            .where(
-                IdempotencyKey.id == existing.id,
-                IdempotencyKey.completed.is_(False),
-                IdempotencyKey.created_at <= now - ABANDONED_AFTER,
-            )
-            .values(created_at=now, expires_at=now + timedelta(hours=hours))
-        )
-        session.commit()
-        return _Claim("new", existing.id) if taken.rowcount == 1 else _Claim("running")
-
-
-def _finish(
-    factory: sessionmaker[Session],
-    record_id: int,
-    status: int,
-    headers: list[list[str]],
-    body: bytes,
-) -> None:
-    with factory() as session:
-        record = session.get(IdempotencyKey, record_id)
-        if record is None:
-            return
-        if 200 <= status < 300:
-            record.completed = True
-            record.status_code = status
-            record.headers = headers
-            record.body = body
-        else:
-            # Nothing was done: let the client retry with the same key.
-            session.delete(record)
-        session.commit()
-
-
-async def _read_body(receive: Receive) -> bytes:
-    chunks = []
-    while True:
-        message = await receive()
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return b"".join(chunks)
+        ],
+    )
 
 
 class IdempotencyMiddleware:
@@ -148,16 +92,7 @@ class IdempotencyMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] != "http"
-            or scope["method"] not in ("POST", "PATCH")
-            or not scope["path"].startswith(API_PREFIX)
-            or not any(
-                scope["method"].lower() in documented.operations
-                and documented.pattern.fullmatch(scope["path"])
-                for documented in documented_paths(scope["app"])
-            )
-        ):
+        if not _applies(scope):
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
@@ -165,126 +100,303 @@ class IdempotencyMiddleware:
         if key is None:
             await self.app(scope, receive, send)
             return
-        if not 1 <= len(key) <= 255 or not key.isprintable():
-            error = Unprocessable(
-                f"{HEADER} must be 1 to 255 printable characters",
-                errors=[
-                    FieldError(
-                        loc=["header", HEADER],
-                        field=HEADER,
-                        message="1 to 255 printable characters",
-                        type="value_error",
-                    )
-                ],
-            )
-            await _problem(error, scope, receive, send)
+        if not _KEY.fullmatch(key):
+            await _problem(_key_error(), scope, receive, send)
             return
-        body = await _read_body(receive)
-        fingerprint = hashlib.sha256(
-            b"\n".join(
-                [scope["method"].encode(), scope["path"].encode(), scope.get("query_string", b""),
-                 headers.get("content-type", "").encode(), body]
-            )
-        ).hexdigest()  # fmt: skip
-        caller = hashlib.sha256(headers.get("authorization", "").encode()).hexdigest()
         state = scope["app"].state
+        secret = bearer_secret(headers.get("authorization"))
         try:
-            claim = await run_gated(
-                state.connection_gate,
-                _claim,
-                state.session_factory,
-                caller,
-                key,
-                fingerprint,
-                state.settings.idempotency_hours,
-            )
-        except OperationalError:
-            await _problem(
-                ServiceUnavailable(
-                    "the database did not answer; retry shortly", headers={"Retry-After": "2"}
-                ),
-                scope,
-                receive,
-                send,
-            )
-            return
-        if claim.outcome == "replay":
-            replay = Response(claim.body or b"", status_code=claim.status or 200)
-            for name, value in claim.headers or []:
-                replay.headers[name] = value
-            replay.headers[REPLAYED] = "true"
-            await replay(scope, receive, send)
-            return
-        if claim.outcome == "mismatch":
-            error = Unprocessable(
-                f"{HEADER} {key!r} was used with a different request; "
-                "use a new key for a new request",
-                errors=[
-                    FieldError(
-                        loc=["header", HEADER],
-                        field=HEADER,
-                        message="reused with a different body",
-                        type="idempotency_mismatch",
-                    )
-                ],
-            )
-            await _problem(error, scope, receive, send)
-            return
-        if claim.outcome == "running":
-            await _problem(
-                Conflict(
-                    f"a request with {HEADER} {key!r} is still being processed; retry shortly",
-                    headers={"Retry-After": "1"},
-                ),
-                scope,
-                receive,
-                send,
-            )
-            return
-        assert claim.record_id is not None
-        await self._run(scope, body, send, state, claim.record_id)
-
-    async def _run(self, scope: Scope, body: bytes, send: Send, state: Any, record_id: int) -> None:
-        delivered = False
-
-        async def replay_body() -> Message:
-            nonlocal delivered
-            if delivered:
-                return {"type": "http.disconnect"}
-            delivered = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        status = 500
-        kept: list[list[str]] = []
-        chunks: list[bytes] = []
-
-        async def capture(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                for raw_name, raw_value in message.get("headers", []):
-                    name = raw_name.decode("latin-1").lower()
-                    if name in _KEPT_HEADERS:
-                        kept.append([name, raw_value.decode("latin-1")])
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-            await send(message)
-
-        try:
-            await self.app(scope, replay_body, capture)
-        finally:
+            if secret is None:
+                raise missing_credentials()
+            # Before the body is read and before any replay: a revoked token replays nothing.
             await run_gated(
                 state.connection_gate,
-                _finish,
+                verify_token,
                 state.session_factory,
-                record_id,
-                status,
-                kept,
-                b"".join(chunks),
+                secret,
+                client_key_of_scope(scope),
+                state.auth_limiter,
             )
+        except ServiceError as error:
+            await _problem(error, scope, receive, send)
+            return
+        except SQLAlchemyError:
+            await _problem(_unavailable(), scope, receive, send)
+            return
+        with tempfile.SpooledTemporaryFile(max_size=_IN_MEMORY) as body:
+            if not await _spool(receive, body):
+                return  # the client went away
+            await self._handle(scope, receive, send, state, secret, key, body)
+
+    async def _handle(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        state: Any,
+        secret: str,
+        key: str,
+        body: IO[bytes],
+    ) -> None:
+        headers = Headers(scope=scope)
+        request_print = await to_thread.run_sync(
+            fingerprint,
+            scope["method"],
+            scope["path"],
+            scope.get("query_string", b""),
+            headers.get("content-type", ""),
+            body,
+        )
+        try:
+            found = await run_gated(
+                state.connection_gate,
+                claims.claim,
+                state.session_factory,
+                _scope_of(secret),
+                key,
+                request_print,
+                state.settings.idempotency_hours,
+            )
+        except SQLAlchemyError:
+            await _problem(_unavailable(), scope, receive, send)
+            return
+        if found.outcome == "new":
+            assert found.held is not None
+            await self._run(scope, receive, send, state, body, found.held)
+            return
+        await _answer_settled(found, key, scope, receive, send)
+
+    async def _run(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        state: Any,
+        body: IO[bytes],
+        held: claims.Held,
+    ) -> None:
+        with tempfile.SpooledTemporaryFile(max_size=_IN_MEMORY) as kept:
+            answer = _Answer(kept)
+            token = claims.current_claim.set(held)
+            try:
+                async with _heartbeat(state, held):
+                    await self.app(scope, _replay(body, receive), answer.capture)
+            finally:
+                claims.current_claim.reset(token)
+                await _settle(state, held, answer)
+            await answer.send(send)
 
 
-async def _problem(error: Any, scope: Scope, receive: Receive, send: Send) -> None:
+def _scope_of(secret: str) -> str:
+    """Keys of different callers never meet: each caller's keys are its own."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+async def _spool(receive: Receive, body: IO[bytes]) -> bool:
+    """The request body into `body` as it arrives; False if the client disconnected."""
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return False
+        chunk = message.get("body", b"")
+        if chunk:
+            await to_thread.run_sync(body.write, chunk)
+        if not message.get("more_body", False):
+            return True
+
+
+def _replay(body: IO[bytes], receive_more: Receive) -> Receive:
+    """A receive handing the spooled body to the app again, a chunk at a time.
+
+    Once it is all handed over, the client's own receive answers: it waits until the client
+    really leaves, as an app listening for a disconnect (a streamed answer) expects.
+    """
+    body.seek(0)
+    finished = False
+
+    async def receive() -> Message:
+        nonlocal finished
+        if finished:
+            return await receive_more()
+        chunk = await to_thread.run_sync(body.read, CHUNK)
+        more = bool(chunk) and body.tell() < _size(body)
+        finished = not more
+        return {"type": "http.request", "body": chunk, "more_body": more}
+
+    return receive
+
+
+def _size(file: IO[bytes]) -> int:
+    here = file.tell()
+    end = file.seek(0, 2)
+    file.seek(here)
+    return end
+
+
+@dataclass
+class _Answer:
+    """The app's answer, held (spooled) until the claim is settled, then sent."""
+
+    file: IO[bytes]
+    start: Message | None = None
+    size: int = 0
+
+    async def capture(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.start = message
+        elif message["type"] == "http.response.body":
+            chunk = message.get("body", b"")
+            self.size += len(chunk)
+            await to_thread.run_sync(self.file.write, chunk)
+
+    @property
+    def status(self) -> int:
+        return int(self.start["status"]) if self.start else 500
+
+    def header(self, name: str) -> str | None:
+        for raw_name, raw_value in (self.start or {}).get("headers", []):
+            if raw_name.decode("latin-1").lower() == name:
+                return str(raw_value.decode("latin-1"))
+        return None
+
+    def kept_headers(self) -> list[list[str]]:
+        return [
+            [raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")]
+            for raw_name, raw_value in (self.start or {}).get("headers", [])
+            if raw_name.decode("latin-1").lower() in _KEPT_HEADERS
+        ]
+
+    def body(self) -> bytes:
+        self.file.seek(0)
+        return self.file.read()
+
+    async def send(self, send: Send) -> None:
+        if self.start is None:
+            return
+        await send(self.start)
+        self.file.seek(0)
+        while True:
+            chunk = await to_thread.run_sync(self.file.read, CHUNK)
+            more = bool(chunk) and self.file.tell() < self.size
+            await send({"type": "http.response.body", "body": chunk, "more_body": more})
+            if not more:
+                return
+
+
+async def _settle(state: Any, held: claims.Held, answer: _Answer) -> None:
+    """Keep a success's answer before it is sent; let the key go after a failure."""
+    gate: ConnectionGate = state.connection_gate
+    factory: sessionmaker[Session] = state.session_factory
+    try:
+        if 200 <= answer.status < 300:
+            # An answer carrying a secret says so with Cache-Control: no-store; it is kept
+            # without its body, as is one too large to keep.
+            secret = "no-store" in (answer.header("cache-control") or "")
+            body = None if secret or answer.size > STORED_ANSWER_LIMIT else answer.body()
+            await run_gated(
+                gate, claims.complete, factory, held, answer.status, answer.kept_headers(), body
+            )
+        else:
+            await run_gated(gate, claims.release, factory, held)
+    except SQLAlchemyError as error:
+        # The database went away: the claim falls silent, and the next retry takes it over
+        # (or, if the request was applied, hears that it was).
+        log.warning("idempotency claim %s not settled: %s", held.record_id, type(error).__name__)
+
+
+class _Heartbeats:
+    """The claims a process's attempts run, renewed together every few seconds."""
+
+    def __init__(self) -> None:
+        self.running: dict[int, claims.Held] = {}
+        self.task: asyncio.Task[None] | None = None
+
+    async def beat(self, state: Any) -> None:
+        while self.running:
+            await asyncio.sleep(claims.HEARTBEAT.total_seconds())
+            if not self.running:
+                return
+            try:
+                await run_gated(
+                    state.connection_gate,
+                    claims.renew,
+                    state.session_factory,
+                    list(self.running.values()),
+                )
+            except SQLAlchemyError:
+                continue  # the next beat tries again; claims fall silent meanwhile
+
+
+_BY_LOOP: WeakKeyDictionary[asyncio.AbstractEventLoop, _Heartbeats] = WeakKeyDictionary()
+
+
+@asynccontextmanager
+async def _heartbeat(state: Any, held: claims.Held) -> AsyncIterator[None]:
+    loop = asyncio.get_running_loop()
+    beats = _BY_LOOP.setdefault(loop, _Heartbeats())
+    beats.running[held.record_id] = held
+    if beats.task is None or beats.task.done():
+        beats.task = loop.create_task(beats.beat(state))
+    try:
+        yield
+    finally:
+        beats.running.pop(held.record_id, None)
+
+
+async def _answer_settled(
+    found: claims.Claim, key: str, scope: Scope, receive: Receive, send: Send
+) -> None:
+    if found.outcome == "replay":
+        response = Response(found.body or b"", status_code=found.status or 200)
+        for name, value in found.headers or []:
+            response.headers[name] = value
+        response.headers[REPLAYED] = "true"
+        await response(scope, receive, send)
+        return
+    if found.outcome == "mismatch":
+        error: ServiceError = Unprocessable(
+            f"{HEADER} {key!r} was used with a different request; use a new key for a new request",
+            errors=[
+                FieldError(
+                    loc=["header", HEADER],
+                    field=HEADER,
+                    message="reused with a different request",
+                    type="idempotency_mismatch",
+                )
+            ],
+        )
+    elif found.outcome == "withheld":
+        location = dict(found.headers or []).get("location")
+        error = Conflict(
+            f"the first request with {HEADER} {key!r} was applied (it answered "
+            f"{found.status}); its answer is not kept, because it held a secret shown only "
+            "once (such as a new token) or was too large to keep"
+            + (f"; read the result at {location}" if location else ""),
+            headers={"Location": location} if location else None,
+            extra={"replayed_status": found.status},
+        )
+    elif found.outcome == "applied":
+        error = Conflict(
+            f"the first request with {HEADER} {key!r} was applied and its answer is being "
+            "kept; retry shortly for it",
+            headers={"Retry-After": "1"},
+        )
+    else:
+        error = Conflict(
+            f"a request with {HEADER} {key!r} is still being processed; retry shortly",
+            headers={"Retry-After": "1"},
+        )
+    await _problem(error, scope, receive, send)
+
+
+def _unavailable() -> ServiceUnavailable:
+    return ServiceUnavailable(
+        "the database did not answer; nothing was changed, retry shortly",
+        headers={"Retry-After": "2"},
+    )
+
+
+async def _problem(error: ServiceError, scope: Scope, receive: Receive, send: Send) -> None:
     response = problem_response(
         error.status,
         error.slug,
@@ -292,6 +404,7 @@ async def _problem(error: Any, scope: Scope, receive: Receive, send: Send) -> No
         error.detail,
         errors=error.errors,
         headers=error.headers,
+        extra=error.extra,
     )
     await response(scope, receive, send)
 
@@ -303,13 +416,14 @@ def document(openapi: dict[str, Any]) -> None:
         "in": "header",
         "required": False,
         "description": "Any unique string per logical request (a UUID). A retry with the same key "
-        "and body replays the first answer without applying it again.",
-        "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+        "and request replays the first answer without applying it again.",
+        "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": KEY_PATTERN},
+        "example": "6f9a2c1e-4b7d-4d2a-9c3e-2f1b0a7d5e8c",
     }
     replayed = {
         REPLAYED: {
             "description": "`true` when this is the stored answer to an earlier request.",
-            "schema": {"type": "string"},
+            "schema": {"type": "string", "enum": ["true"]},
         }
     }
     for path, item in openapi.get("paths", {}).items():

@@ -124,7 +124,7 @@ def _lost_race(session: Session, updated: list[tuple[Item, int]]) -> Preconditio
     before = {item.id: (item.code, version) for item, version in updated}
     session.rollback()  # the push's writes are void; the versions are read afresh
     rows = session.execute(select(Item.id, Item.version).where(Item.id.in_(list(before))))
-    current: dict[int, int] = {item_id: version for item_id, version in rows}
+    current = {row.id: row.version for row in rows}
     stale = [
         {"code": code, "version": version, "current_version": current.get(item_id)}
         for item_id, (code, version) in before.items()

@@ -10,13 +10,13 @@ from service.concurrency import etag
 from service.config import Settings
 from service.deps import CurrentCaller, SessionDep, Today, WritingCaller
 from service.errors import problem_responses
-from service.fields import Day, Instant
+from service.fields import ONE_LINE, Day, Instant
 from service.items import bulk, service
 from service.items.codes import CODE_PATTERN
 from service.items.models import Responsibility, Status
 from service.items.schemas import BulkPush, BulkResult, ItemCreate, ItemPage, ItemRead, ItemUpdate
 from service.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, link_next
-from service.params import ProjectIdPath
+from service.params import AssigneeQuery, ProjectIdPath
 from service.projects.service import get_visible_project
 from service.routing import OneThreadRoute
 
@@ -45,7 +45,7 @@ def list_items(
     today: Today,
     responsibility: Responsibility | None = Query(None, description="Whose item it is."),
     status: list[Status] = Query([], description="Any of these statuses (repeatable)."),
-    assignee: str | None = Query(None, max_length=200, description="Exact assignee (担当)."),
+    assignee: AssigneeQuery = None,
     parent: str | None = Query(
         None, pattern=CODE_PATTERN, description="Only the direct children of this code."
     ),
@@ -58,7 +58,11 @@ def list_items(
         None, description="Changed at or after this instant (a time without zone is WBS_TIMEZONE)."
     ),
     q: str | None = Query(
-        None, min_length=1, max_length=200, description="Text in code, title or description."
+        None,
+        min_length=1,
+        max_length=200,
+        pattern=ONE_LINE,
+        description="Text in code, title or description.",
     ),
     as_of: AsOfQuery = None,
     limit: LimitQuery = DEFAULT_LIMIT,

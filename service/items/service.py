@@ -16,10 +16,11 @@ from service.access import may_plan, refused_fields
 from service.changes.models import ChangeKind
 from service.changes.service import Actor, diff, record_change
 from service.concurrency import check_if_match, versions_checked
-from service.cursors import decode_cursor, encode_cursor
+from service.cursors import decode_cursor, encode_cursor, position_int, position_text
 from service.db import utcnow
 from service.errors import Conflict, FieldError, Forbidden, NotFound, Unprocessable
-from service.items.codes import code_columns, code_key, natural_key
+from service.fields import MAX_ID
+from service.items.codes import SORT_KEY_LENGTH, code_columns, code_key, natural_key
 from service.items.fields import DAYS, PLAIN_COLUMNS, TEXT_COMPANIONS
 from service.items.models import CLOSED_STATUSES, Item, Responsibility, Status, item_predecessors
 from service.items.rules import (
@@ -244,9 +245,8 @@ def list_items(
     query = _filtered(session, _LISTED.where(Item.project_id == project.id), project.id, filters)
     if cursor is not None:
         position = decode_cursor(cursor, {"k", "i"})
-        key, last_id = str(position["k"]), position["i"]
-        if not isinstance(last_id, int):
-            decode_cursor("", {"k", "i"})
+        key = position_text(position, "k", SORT_KEY_LENGTH)
+        last_id = position_int(position, "i", MAX_ID)
         query = query.where(or_(Item.sort_key > key, and_(Item.sort_key == key, Item.id > last_id)))
     rows = session.execute(query.order_by(Item.sort_key, Item.id).limit(limit)).all()
     next_cursor = (

@@ -5,12 +5,12 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from service.fields import PRINTABLE
+from service.fields import ORG_CODE, PRINTABLE
 from service.organisations.models import OrgKind
 
 OrgCode = Annotated[
     str,
-    StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"),
+    StringConstraints(pattern=ORG_CODE),
     Field(description="Short unique identifier, e.g. a local government code or a slug."),
 ]
 

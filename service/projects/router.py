@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 
 from service.deps import CurrentCaller, SessionDep, WritingCaller
 from service.errors import problem_responses
@@ -12,7 +12,7 @@ from service.pagination import (
     link_next,
     next_id_cursor,
 )
-from service.params import ProjectIdPath
+from service.params import ConsortiumQuery, MunicipalityQuery, ProjectIdPath, VendorQuery
 from service.projects import service
 from service.projects.schemas import ProjectCreate, ProjectPage, ProjectRead, ProjectUpdate
 from service.routing import OneThreadRoute
@@ -37,9 +37,9 @@ def list_projects(
     response: Response,
     session: SessionDep,
     caller: CurrentCaller,
-    municipality: str | None = Query(None, max_length=64, description="Municipality code."),
-    vendor: str | None = Query(None, max_length=64, description="Vendor code."),
-    consortium: str | None = Query(None, max_length=200, description="Consortium label."),
+    municipality: MunicipalityQuery = None,
+    vendor: VendorQuery = None,
+    consortium: ConsortiumQuery = None,
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
 ) -> ProjectPage:

@@ -9,7 +9,13 @@ from service.deps import CurrentCaller, SessionDep, Today
 from service.errors import problem_responses
 from service.fields import Day
 from service.items.models import Responsibility
-from service.params import ProjectIdPath
+from service.params import (
+    AssigneeQuery,
+    ConsortiumQuery,
+    MunicipalityQuery,
+    ProjectIdPath,
+    VendorQuery,
+)
 from service.projects.service import get_visible_project
 from service.reports import service, tables
 from service.reports.schemas import OverdueReport, ProgressReport
@@ -36,15 +42,11 @@ FormatQuery = Annotated[
 LangQuery = Annotated[Language, Query(description="Headers and words of CSV and XLSX: ja or en.")]
 AcceptHeader = Annotated[str | None, Header(include_in_schema=False)]
 ResponsibilityQuery = Annotated[Responsibility | None, Query(description="Only this side's items.")]
-AssigneeQuery = Annotated[str | None, Query(max_length=200, description="Exact assignee (担当).")]
 DueWithin = Annotated[
     int | None,
     Query(ge=1, le=365, description="Also list open items due within this many days (due soon)."),
 ]
 LimitQuery = Annotated[int, Query(ge=1, le=10_000, description="At most this many rows.")]
-MunicipalityQuery = Annotated[str | None, Query(max_length=64, description="Municipality code.")]
-VendorQuery = Annotated[str | None, Query(max_length=64, description="Vendor code.")]
-ConsortiumQuery = Annotated[str | None, Query(max_length=200, description="Consortium label.")]
 
 _TABLE_CONTENT: dict[str, Any] = {
     "text/csv": {

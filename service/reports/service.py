@@ -65,6 +65,10 @@ class ReportScope:
         return Item.project_id.in_(self.projects().with_only_columns(Project.id).scalar_subquery())
 
 
+def _days_after(day: date, days: int) -> date:
+    return day + timedelta(days=days) if day <= date.max - timedelta(days=days) else date.max
+
+
 def _ref(project: Project) -> ProjectRef:
     return ProjectRef(id=project.id, name=project.name, consortium=project.consortium)
 
@@ -87,7 +91,8 @@ def overdue_report(
     late = overdue_clause(as_of)
     if due_within:
         late = and_(
-            Item.planned_end <= as_of + timedelta(days=due_within),
+            # Past the last day the calendar has, everything open is due within the horizon.
+            Item.planned_end <= _days_after(as_of, due_within),
             open_clause(),
         )
     query = select(Item).where(scope.items(), late)

@@ -29,3 +29,16 @@ class ApiToken(Base):
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     organisation: Mapped[Organisation] = relationship(lazy="joined")
+
+
+class AuthFailure(Base):
+    """Failed authentications from one client in the current window, shared by every process.
+
+    Kept in the database so the limit holds however many processes or hosts serve the API.
+    """
+
+    __tablename__ = "auth_failures"
+
+    client: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    failures: Mapped[int] = mapped_column(default=0)

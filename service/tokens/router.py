@@ -40,11 +40,16 @@ def get_me(session: SessionDep, caller: CurrentCaller) -> Me:
 
 
 @router.post("/tokens", status_code=201, responses=problem_responses(401, 403, 422, 429))
-def create_token(data: TokenCreate, session: SessionDep, caller: WritingCaller) -> TokenIssued:
+def create_token(
+    data: TokenCreate, response: Response, session: SessionDep, caller: WritingCaller
+) -> TokenIssued:
     """Issue a token for an organisation.
 
-    PMO only. The secret is in the response once and never again.
+    PMO only. The secret is in the response once and never again: not cached, and not kept
+    for an Idempotency-Key's replay (a retry hears 409 saying it was shown once).
     """
+    # The answer holds a secret: no cache keeps it, and neither does the idempotency store.
+    response.headers["Cache-Control"] = "no-store"
     require_pmo(caller, "issue tokens")
     organisation = session.get(Organisation, data.organisation_id)
     if organisation is None:

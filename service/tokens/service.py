@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import random
 import secrets
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, case, delete, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from service.db import utcnow, write_unless_locked
 from service.errors import NotFound
 from service.organisations.models import Organisation, OrgKind
-from service.tokens.models import ApiToken
+from service.tokens.models import ApiToken, AuthFailure
 
 TOKEN_PREFIX = "wbs_"
 # Updating last use on every request would turn every read into a write.
@@ -79,12 +82,17 @@ _TOKEN_BY_HASH = (
 )
 
 
+def is_usable(revoked_at: datetime | None, expires_at: datetime | None, now: datetime) -> bool:
+    """A token works until it is revoked or expires; so does every session signed in with it."""
+    return revoked_at is None and (expires_at is None or expires_at > now)
+
+
 def find_usable_token(session: Session, secret: str, now: datetime) -> UsableToken | None:
     digest = hash_secret(secret)
     row = session.execute(_TOKEN_BY_HASH, {"digest": digest}).one_or_none()
     if row is None or not hmac.compare_digest(row.token_hash, digest):
         return None
-    if row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
+    if not is_usable(row.revoked_at, row.expires_at, now):
         return None
     if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
         touch = update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now)
@@ -113,3 +121,32 @@ def revoke_token(session: Session, token_id: int) -> ApiToken:
         token.revoked_at = utcnow()
     session.flush()
     return token
+
+
+# Now and then a failure also sweeps away the windows that have ended, so the table stays small.
+_SWEEP_CHANCE = 0.01
+
+
+def count_failure(
+    session: Session, client: str, now: datetime, window: timedelta
+) -> tuple[int, datetime]:
+    """Add a failed authentication to the client's window: the failures so far, and when the
+    window started. A window that has ended starts again with this failure.
+
+    One statement, so processes counting the same client at once never lose a count.
+    """
+    if random.random() < _SWEEP_CHANCE:
+        session.execute(delete(AuthFailure).where(AuthFailure.window_started_at <= now - window))
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(AuthFailure).values(client=client, window_started_at=now, failures=1)
+    ended = AuthFailure.window_started_at <= now - window
+    counted = statement.on_conflict_do_update(
+        index_elements=[AuthFailure.client],
+        set_={
+            "failures": case((ended, 1), else_=AuthFailure.failures + 1),
+            "window_started_at": case((ended, now), else_=AuthFailure.window_started_at),
+        },
+    ).returning(AuthFailure.failures, AuthFailure.window_started_at)
+    failures, started = session.execute(counted).one()
+    return int(failures), started

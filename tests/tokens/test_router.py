@@ -6,13 +6,14 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from service.config import Settings
 from service.db import utcnow
 from service.main import create_app
-from service.tokens.models import ApiToken
+from service.models import Base
+from service.tokens.models import ApiToken, AuthFailure
 from service.tokens.service import hash_secret
 from tests.conftest import World
 
@@ -144,7 +145,9 @@ def test_only_the_pmo_manages_tokens(client: TestClient, world: World) -> None:
     )
 
 
-def test_repeated_failures_from_one_client_are_slowed_down(world: World, database_url: str) -> None:
+def test_guessing_is_slowed_down_without_locking_out_valid_tokens(
+    world: World, database_url: str
+) -> None:
     settings = Settings(
         database_url=database_url, auth_failure_limit=3, auth_failure_window_seconds=60
     )
@@ -154,10 +157,73 @@ def test_repeated_failures_from_one_client_are_slowed_down(world: World, databas
             for _ in range(4)
         ]
         assert statuses == [401, 401, 401, 429]
-        blocked = client.get("/api/v1/me", headers=world.auth("pmo"))
+        blocked = client.get("/api/v1/me", headers={"Authorization": "Bearer wrong"})
         assert blocked.status_code == 429
-        assert int(blocked.headers["Retry-After"]) >= 1
+        assert 1 <= int(blocked.headers["Retry-After"]) <= 60
         assert blocked.headers["content-type"] == "application/problem+json"
+        # Someone else behind the same address, with a valid token, is never refused.
+        assert client.get("/api/v1/me", headers=world.auth("pmo")).status_code == 200
+        # Missing credentials are not a guess: always 401 with the challenge, never 429.
+        for _ in range(5):
+            missing = client.get("/api/v1/me")
+            assert missing.status_code == 401
+            assert missing.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_the_limit_holds_across_processes(world: World, database_url: str) -> None:
+    settings = Settings(
+        database_url=database_url, auth_failure_limit=3, auth_failure_window_seconds=60
+    )
+    wrong = {"Authorization": "Bearer wrong"}
+    with TestClient(create_app(settings)) as one, TestClient(create_app(settings)) as two:
+        assert [one.get("/api/v1/me", headers=wrong).status_code for _ in range(2)] == [401, 401]
+        assert [two.get("/api/v1/me", headers=wrong).status_code for _ in range(2)] == [401, 429]
+        assert one.get("/api/v1/me", headers=wrong).status_code == 429
+
+
+def test_a_window_that_has_ended_counts_afresh(
+    world: World, database_url: str, db: Session
+) -> None:
+    settings = Settings(
+        database_url=database_url, auth_failure_limit=1, auth_failure_window_seconds=60
+    )
+    wrong = {"Authorization": "Bearer wrong"}
+    with TestClient(create_app(settings)) as client:
+        assert [client.get("/api/v1/me", headers=wrong).status_code for _ in range(2)] == [401, 429]
+    db.execute(update(AuthFailure).values(window_started_at=utcnow() - timedelta(seconds=61)))
+    db.commit()
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/api/v1/me", headers=wrong).status_code == 401
+
+
+def test_no_table_holds_a_token_after_tokens_are_issued(
+    client: TestClient, world: World, db: Session, engine: Engine
+) -> None:
+    """A database dump yields no working token: only hashes, whatever path issued them."""
+    secrets = list(world.tokens.values())
+    for index, key in enumerate(("k-1", None, "k-1")):
+        headers = {**world.auth("pmo"), **({"Idempotency-Key": key} if key else {})}
+        body = {"organisation_id": world.orgs["town_a"].id, "name": f"staff-{index}"}
+        if key and index == 2:
+            body["name"] = "staff-0"  # the same request again
+        response = client.post("/api/v1/tokens", headers=headers, json=body)
+        if index == 2:
+            assert response.status_code == 409, response.text
+            assert "shown only once" in response.json()["detail"]
+            assert "token" not in response.json()
+        else:
+            assert response.status_code == 201, response.text
+            assert response.headers["Cache-Control"] == "no-store"
+            secrets.append(response.json()["token"])
+    dumped = []
+    with engine.connect() as connection:
+        for table in Base.metadata.sorted_tables:
+            for row in connection.execute(table.select()):
+                dumped.append(repr(tuple(row)))
+    text = "\n".join(dumped)
+    assert secrets
+    assert [secret for secret in secrets if secret in text] == []
+    assert [secret for secret in secrets if hash_secret(secret) not in text] == []
 
 
 def test_tokens_never_reach_the_logs(
