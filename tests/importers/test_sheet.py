@@ -549,3 +549,73 @@ def test_a_sheet_that_is_not_well_formed_xml_is_refused_not_crashed() -> None:
     )
     with pytest.raises(UnsupportedFile, match="not a normal Excel workbook"):
         parse(broken, "wbs.xlsx")
+
+
+def test_the_national_procedure_example_of_the_docs() -> None:
+    workbook, sheet = build(
+        [
+            ["住民記録システム標準化 作業計画"],
+            [],
+            [],
+            ["大項目", "項番", "作業項目", "役割分担", None, "予定", None, "進捗率"],
+            [None, None, None, "団体", "事業者", "開始", "終了"],
+            ["① 推進体制の立上げ", "①-1", "推進体制の検討", "◎", "○", "R7.4.1", "R7.4月下旬", 100],
+            [None, "①-2", "庁内への周知", "◎", "△", "R7.4.21", "R7.5.9", 50],
+            ["③ 標準仕様との比較分析", "③-2", "差異への対応方針", "◎", "◎", "R7.8.1", "R7.10月", 0],
+            [None, "③-2-ア", "業務運用の見直し", "◎", "△", "R7.8.1", "R7.9.30", 0],
+            [None, "ウ)", "例規改正の要否確認", "◎", None, "R7.9.1", "R7.10月", 0],
+        ]
+    )
+    for span in ("A4:A5", "B4:B5", "C4:C5", "D4:E4", "F4:G4", "H4:H5", "A6:A7", "A8:A10"):
+        sheet.merge_cells(span)
+    items = by_code(parse(save(workbook), "national.xlsx"))
+    shown = {
+        code: (v["title"], v["parent_code"], v["responsibility"], v["planned_start"],
+               v["planned_end"], v.get("status"))
+        for code, v in items.items()
+    }  # fmt: skip
+    d = date
+    assert shown == {
+        "1": ("推進体制の立上げ", None, "joint", d(2025, 4, 1), d(2025, 5, 9), "in_progress"),
+        "1-1": ("推進体制の検討", None, "joint", d(2025, 4, 1), d(2025, 4, 30), "done"),
+        "1-2": ("庁内への周知", None, "municipality", d(2025, 4, 21), d(2025, 5, 9), "in_progress"),
+        "3": ("標準仕様との比較分析", None, "joint", d(2025, 8, 1), d(2025, 10, 31), None),
+        "3-2": ("差異への対応方針", None, "joint", d(2025, 8, 1), d(2025, 10, 31), "not_started"),
+        "3-2-ア": ("業務運用の見直し", None, "municipality", d(2025, 8, 1), d(2025, 9, 30), "not_started"),
+        "3-2-ウ": ("例規改正の要否確認", "3-2", "municipality", d(2025, 9, 1), d(2025, 10, 31), "not_started"),
+    }  # fmt: skip
+    assert items["1-1"]["planned_end_text"] == "R7.4月下旬"
+
+
+def test_a_code_that_does_not_fall_under_its_group_is_a_problem_on_its_row() -> None:
+    data = workbook_bytes(
+        (
+            "WBS",
+            [
+                ["大項目", "項番", "作業項目", "担当"],
+                ["① 推進体制の立上げ", "①-1", "推進体制の検討", "共同"],
+                [None, "②-1", "現行調査", "ベンダー"],
+            ],
+        )
+    )
+    parsed = parse(data, "wrong.xlsx")
+    assert [(e.row, e.column, e.value) for e in parsed.errors] == [(3, "B", "2-1")]
+    assert "does not fall under its group in column A" in parsed.errors[0].message
+
+
+def test_a_completion_mark_against_the_status_beside_it_is_a_problem() -> None:
+    data = workbook_bytes(
+        (
+            "WBS",
+            [
+                ["項番", "作業項目", "担当", "状況", "完了"],
+                ["1", "a", "ベンダー", "作業中", "済"],
+                ["2", "b", "ベンダー", None, "×"],
+                ["3", "c", "ベンダー", None, "たぶん"],
+            ],
+        )
+    )
+    parsed = parse(data, "marks.xlsx")
+    assert [(e.row, e.column) for e in parsed.errors] == [(2, "E"), (4, "E")]
+    assert "marks the item done" in parsed.errors[0].message
+    assert by_code(parsed)["2"]["status"] == "not_started"
