@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import pickle
+import re
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -30,6 +31,7 @@ from importers.sources import Limits
 from service.db import SLICE
 from service.errors import PayloadTooLarge, ServiceError, Unprocessable, UnsupportedMediaType
 from service.imports.options import ImportOptions
+from service.items.codes import CODE_PATTERN
 from service.items.fields import sheet_fields
 from service.items.rules import dates_out_of_order, derived_parent_code
 
@@ -93,11 +95,30 @@ def sha256_of(upload: IO[bytes]) -> str:
     return digest.hexdigest()
 
 
-def date_problems(sheet: str, row: ImportRow) -> list[Diagnostic]:
-    """An end before its start, said where the end is written."""
+_CODE = re.compile(CODE_PATTERN)
+
+
+def row_problems(layout: SheetLayout, row: ImportRow) -> list[Diagnostic]:
+    """What the item's rules say of a row the importer read: a code no item may have (the
+    characters the API refuses in one, invisible ones among them), an end before its start."""
+    sheet = layout.sheet
+    found = []
+    code_columns = layout.mapping.get("code")
+    if not _CODE.match(row.code):
+        found.append(
+            Diagnostic(
+                sheet,
+                row.row,
+                code_columns[0] if code_columns else None,
+                row.code,
+                f"{row.code!r} cannot be a code: a code is at most 64 characters, without "
+                "spaces, / \\ ? # %, control or invisible characters, nor a leading dot",
+                "code",
+            )
+        )
     if row.is_group:  # its span is its children's, not something the sheet wrote
-        return []
-    return [
+        return found
+    return found + [
         Diagnostic(
             sheet,
             row.row,
@@ -198,7 +219,7 @@ def read_sheet(
             for row in stream:
                 rows.append(SheetRow.of(row))
                 spool.add(row)
-                dated += date_problems(layout.sheet, row)
+                dated += row_problems(layout, row)
             end = stream.end()
     except BaseException:
         spool.close()

@@ -39,7 +39,7 @@ from service.imports.models import ImportRecord
 from service.imports.options import ImportOptions
 from service.imports.plan import Planner
 from service.imports.preview import detection_of, preview_row
-from service.imports.reading import ReadSheet, date_problems, in_row_order, read_sheet, reading
+from service.imports.reading import ReadSheet, in_row_order, read_sheet, reading, row_problems
 from service.imports.schemas import (
     IgnoredColumn,
     ImportCounts,
@@ -100,7 +100,7 @@ def preview(upload: IO[bytes], options: ImportOptions, limits: Limits) -> Import
         for number, row in enumerate(stream):
             if number < PREVIEW_ROWS:
                 first.append(row)
-            dated += date_problems(layout.sheet, row)
+            dated += row_problems(layout, row)
             read = number + 1
         end = stream.end()
     problems = in_row_order(end.errors, dated)

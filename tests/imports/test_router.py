@@ -359,3 +359,15 @@ def test_a_workbook_declaring_xml_entities_answers_415_in_plain_words(
     assert response.status_code == 415
     assert "is not a normal Excel workbook" in response.json()["detail"]
     assert db.scalar(select(func.count()).select_from(Item)) == 0
+
+
+def test_a_code_no_item_may_have_is_refused_on_its_row(
+    client: TestClient, world: World, db: Session
+) -> None:
+    hidden = [*ROWS, ["3-\u200d1", "見えない文字", "ベンダー", None, None, None, None, None, None]]
+    response = upload(client, world, "vendor_x", sheet(hidden))
+    assert response.status_code == 422
+    problem = response.json()["sheet_errors"][0]
+    assert (problem["row"], problem["column"]) == (8, "A")
+    assert "cannot be a code" in problem["message"]
+    assert db.scalar(select(func.count()).select_from(Item)) == 0
