@@ -39,6 +39,9 @@ class SheetField:
     role: Role | None = None
 
 
+# The caller's rule for the parent a code names: 1-2-3 → 1-2, 1 → None.
+ParentOf = Callable[[str], str | None]
+
 # The fields the outline is built from: the importer reads these by name.
 CODE = "code"
 PARENT_CODE = "parent_code"
@@ -72,9 +75,7 @@ class Vocabulary:
     """Every field a sheet can fill and every header that names one, built once by the caller,
     with the caller's rule for the parent a code names (1-2-3 → 1-2)."""
 
-    def __init__(
-        self, fields: Iterable[SheetField], parent_of: Callable[[str], str | None]
-    ) -> None:
+    def __init__(self, fields: Iterable[SheetField], parent_of: ParentOf) -> None:
         self.parent_of = parent_of
         self.fields = tuple(fields)
         self.by_name = {field.name: field for field in self.fields}

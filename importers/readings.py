@@ -305,6 +305,17 @@ def settle_by_values(
             del columns[index]
             why = "named like a period, but its values are not periods"
             ignored.append(Ignored(column_letter(index), layout.headers[index], why))
+    # A column of values under no header is dropped too, and says so.
+    named = set(layout.headers) | set(columns)
+    width = max((len(row) for row in samples), default=0)
+    for index in range(width):
+        if (
+            index not in named
+            and index not in layout.grid
+            and column_values(samples, index, _anything).seen
+        ):
+            why = "values but no header: map it if it holds a field"
+            ignored.append(Ignored(column_letter(index), "", why))
     return replace(layout, columns=columns, duplicates=duplicates, ignored=ignored)
 
 

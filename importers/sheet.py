@@ -35,9 +35,10 @@ from importers.layout import (
     Layout,
     layout_from_mapping,
 )
-from importers.outline import GroupRollUp, NotAnItem, outline_for
+from importers.outline import NotAnItem, outline_for
 from importers.readings import Reading
 from importers.results import Diagnostic, ImportRow, SheetInfo
+from importers.rollup import GroupRollUp
 from importers.rows import RowReader, skip_reason
 from importers.sources import Cell, Limits, SheetSource, Source, column_letter
 from importers.upload import open_upload
