@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Form, Path, Query, Request
 from starlette.responses import RedirectResponse, Response
 
+from service.auth import client_key
 from service.config import Settings
 from service.db import utcnow
 from service.people import service as signin
@@ -23,7 +24,6 @@ from service.web.browser import (
     PageProblem,
     PageRoute,
     SessionDep,
-    client_key,
     forget_cookie,
     limiter,
     local_path,
@@ -37,8 +37,11 @@ NextField = Annotated[str, Form(max_length=2000)]
 SecretPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{20,100}$")]
 
 
-def _too_many(request: Request) -> None:
-    wait = limiter(request).retry_after(client_key(request))
+def _failed(request: Request, session: SessionDep) -> None:
+    """Count a failed sign-in as the API counts a wrong token; past the limit, say so."""
+    wait = limiter(request).failed(session, client_key(request))
+    # Kept whatever the answer: the request's transaction would roll the count back.
+    session.commit()
     if wait is not None:
         raise PageProblem(
             429,
@@ -76,10 +79,10 @@ def sign_in(
     token: Annotated[str, Form(max_length=200)] = "",
     next: NextField = "/",
 ) -> Response:
-    _too_many(request)
     found = find_usable_token(session, token.strip(), utcnow()) if token.strip() else None
     if found is None:
-        limiter(request).record_failure(client_key(request))
+        if token.strip():
+            _failed(request, session)
         return page(
             request,
             "sign_in.html",
@@ -111,12 +114,10 @@ def use_sign_in_link(
     session: SessionDep,
     secret: Annotated[str, Form(pattern=r"^[A-Za-z0-9_-]{20,100}$")],
 ) -> Response:
-    _too_many(request)
     token_id = signin.use_link(session, secret)
     if token_id is None:
-        limiter(request).record_failure(client_key(request))
-        # The link is used up whatever follows: committed, so that it never works again.
-        session.commit()
+        # The link is used up whatever follows: committed with the count, never to work again.
+        _failed(request, session)
         raise PageProblem(
             403,
             "このサインイン用リンクは使用済みか、期限切れです。発行した担当者に新しいリンクを"

@@ -204,10 +204,6 @@ def limiter(request: Request) -> FailedAuthLimiter:
     return found
 
 
-def client_key(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
 def local_path(target: str | None) -> str:
     """Where to go after signing in: only a path on this site, never another site."""
     if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
