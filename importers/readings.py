@@ -51,6 +51,9 @@ from importers.values import (
     says_not_done,
 )
 
+# A yearless day (4/1) is judged in some fiscal year, as the title's 年度 would give it one;
+# its January to March fall in 2024, a leap year, so 2/29 reads too.
+_ANY_FISCAL_YEAR = 2023
 # Data rows under a header that its values are judged on.
 SAMPLE_ROWS = 20
 # Rows read to find the header and judge it.
@@ -97,7 +100,7 @@ def checker(name: str, vocabulary: Vocabulary) -> Callable[[object], bool]:
     if name in NOTATIONS:
         if name == DONE_MARK:
             return _reads(read_done_mark)
-        return _reads(lambda value: parse_period(value, DateContext(fiscal_year=2000)))
+        return _reads(lambda value: parse_period(value, DateContext(fiscal_year=_ANY_FISCAL_YEAR)))
     field = vocabulary.by_name.get(name)
     if field is None:  # levels, the 手順 column: any text
         return _anything
@@ -108,8 +111,9 @@ def checker(name: str, vocabulary: Vocabulary) -> Callable[[object], bool]:
         return lambda value: str(value).strip().removesuffix(".0").isdigit()
     if kind is Kind.day:
         role = field.role or Role.start
-        # A year is taken from the fiscal year, as the title's 年度 would give it.
-        return _reads(lambda value: parse_date(value, role, DateContext(fiscal_year=2000)))
+        return _reads(
+            lambda value: parse_date(value, role, DateContext(fiscal_year=_ANY_FISCAL_YEAR))
+        )
     if kind is Kind.responsibility:
         return _reads(read_responsibility)
     if kind is Kind.status:

@@ -138,7 +138,8 @@ class RowStream:
         roll_up = GroupRollUp(self._vocabulary.parent_of)
         skipped: list[Diagnostic] = []
         blank_rows: list[int] = []
-        seen_codes: dict[str, tuple[int, bool]] = {}  # code → (row, made up for a group cell)
+        seen_codes: dict[str, int] = {}  # code → the row that has it
+        made_up: set[str] = set()  # the codes of items made for group cells
         kept = 0
         for number, cells in self._sheet.rows(grid):
             if self._progress is not None and number % PROGRESS_EVERY == 0:
@@ -169,12 +170,13 @@ class RowStream:
             # A section's own row (its name merged across) is a group: its figures roll up.
             values = {} if placed.heading else reader.values(number, cells, self._dates)
             for group in placed.groups:
-                seen_codes[group.code] = (number, True)
+                seen_codes[group.code] = number
+                made_up.add(group.code)
                 roll_up.see(group)
                 yield group
             if placed.code in seen_codes:
-                earlier, made_up = seen_codes[placed.code]
-                by = f" (by the group cell on row {earlier})" if made_up else ""
+                earlier = seen_codes[placed.code]
+                by = f" (by the group cell on row {earlier})" if placed.code in made_up else ""
                 reader.problem(
                     number,
                     reader.letters.get(CODE),
@@ -183,7 +185,7 @@ class RowStream:
                     "duplicate",
                 )
                 continue
-            seen_codes[placed.code] = (number, placed.heading)
+            seen_codes[placed.code] = number
             values[TITLE] = placed.title
             columns = {} if placed.heading else reader.columns
             row = ImportRow(
