@@ -18,7 +18,7 @@ install: $(INSTALLED)
 run: install
 	$(BIN)/wbs-sync db upgrade
 	$(BIN)/wbs-sync demo
-	$(BIN)/wbs-sync serve --host 127.0.0.1 --port 8000
+	$(BIN)/wbs-sync serve --host 127.0.0.1 --port 8000 --with-worker
 
 test: install lint typecheck test-sqlite test-postgres
 
@@ -33,6 +33,7 @@ test-sqlite: install bench-tools browser
 	WBS_TEST_DATABASE=sqlite $(BIN)/pytest
 	$(BIN)/python -m bench.run --smoke --backends sqlite
 	$(BIN)/python -m bench.layers --smoke
+	$(BIN)/python -m bench.webhooks --smoke --backends sqlite
 	$(BIN)/python -m bench.pages --smoke --backends sqlite
 
 test-postgres: install browser
@@ -40,6 +41,7 @@ test-postgres: install browser
 		echo "== the same tests on PostgreSQL ($$WBS_TEST_POSTGRES_URL)"; \
 		WBS_TEST_DATABASE=postgresql $(BIN)/pytest && \
 		$(BIN)/python -m bench.run --smoke --backends postgresql && \
+		$(BIN)/python -m bench.webhooks --smoke --backends postgresql && \
 		$(BIN)/python -m bench.pages --smoke --backends postgresql; \
 	elif [ -n "$$WBS_REQUIRE_POSTGRES" ]; then \
 		echo "PostgreSQL is required but not reachable at $$WBS_TEST_POSTGRES_URL"; exit 1; \

@@ -12,6 +12,7 @@ from service.people.router import router as sign_in_links_router
 from service.projects.router import router as projects_router
 from service.reports.router import router as reports_router
 from service.tokens.router import router as tokens_router
+from service.webhooks.router import router as webhooks_router
 
 API_PREFIX = "/api/v1"
 
@@ -26,6 +27,7 @@ for feature_router in (
     reports_router,
     changes_router,
     exports_router,
+    webhooks_router,
     sign_in_links_router,
 ):
     api_router.include_router(feature_router)

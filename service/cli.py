@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
@@ -17,6 +19,7 @@ from service.config import Settings, get_settings
 from service.errors import ServiceError
 from service.organisations.models import OrgKind
 from service.sessions import create_db_engine, create_session_factory
+from service.webhooks.commands import WorkerBeside, add_commands
 
 DEFAULT_OPENAPI_PATH = Path("openapi/openapi.json")
 
@@ -32,19 +35,33 @@ def _session(settings: Settings) -> Iterator[Session]:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        # Every worker inherits it; a fresh folder, so no process's old counts are added in.
+        # Set before anything imports prometheus_client, which reads it once, at its import:
+        # a single-worker server imported it first and answered /metrics with nothing.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="wbs-sync-metrics-")
     import uvicorn
+
+    # Started after the folder is set, so its deliveries count in this server's /metrics.
+    beside = WorkerBeside() if args.with_worker else None
+    if beside is not None:
+        beside.start()
+    try:
+        _run_uvicorn(uvicorn, args)
+    finally:
+        if beside is not None:
+            beside.stop()
+    return 0
+
+
+def _run_uvicorn(uvicorn: Any, args: argparse.Namespace) -> None:
+    from service.logs import LOGGING_CONFIG
 
     trusted = (
         args.forwarded_allow_ips
         if args.forwarded_allow_ips is not None
         else get_settings().trusted_proxies
     ).strip()
-
-    from service.logs import LOGGING_CONFIG
-
-    if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
-        # Every worker inherits it; a fresh folder, so no process's old counts are added in.
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="wbs-sync-metrics-")
     uvicorn.run(
         "service.main:app",
         host=args.host,
@@ -59,7 +76,6 @@ def _serve(args: argparse.Namespace) -> int:
         # Our own access line names the route template, not the raw URL with its query.
         access_log=False,
     )
-    return 0
 
 
 def _db(args: argparse.Namespace) -> int:
@@ -75,7 +91,8 @@ def _db(args: argparse.Namespace) -> int:
 
 
 def _openapi(args: argparse.Namespace) -> int:
-    from service.main import create_app, openapi_document
+    from service.main import create_app
+    from service.openapi import openapi_document
 
     document = openapi_document(create_app())
     path: Path = args.output
@@ -111,7 +128,7 @@ def _demo(_args: argparse.Namespace) -> int:
 
 
 def _pages_url(settings: Settings) -> str:
-    return settings.web_public_url or "http://127.0.0.1:8000"
+    return settings.public_base
 
 
 def _sign_in_link(args: argparse.Namespace) -> int:
@@ -291,6 +308,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--graceful-timeout", type=int, default=30, help="seconds to finish requests on SIGTERM"
     )
+    serve.add_argument(
+        "--with-worker",
+        action="store_true",
+        help="also run one `wbs-sync worker` (deliveries, reminders) beside the server",
+    )
     serve.set_defaults(handler=_serve)
 
     db = commands.add_parser("db", help="database migrations")
@@ -349,19 +371,29 @@ def build_parser() -> argparse.ArgumentParser:
     imports.add_argument("--prune", action="store_true", help="delete items the sheet lacks")
     imports.add_argument("--org", help="import as this organisation (default: the vendor)")
     imports.set_defaults(handler=_import)
+    add_commands(commands)
     return parser
 
 
 def _settings_problems(error: ValidationError) -> str:
     lines = ["the configuration is not valid:"]
     for problem in error.errors():
+        if not problem["loc"]:  # a rule across settings: its message names them
+            lines.append(f"  {problem['msg'].removeprefix('Value error, ')}")
+            continue
         name = "WBS_" + "_".join(str(part) for part in problem["loc"]).upper()
-        lines.append(f"  {name}: {problem['msg']} (got {problem.get('input')!r})")
+        # The value a secret was set to is not repeated: a mistyped key is still mostly a key.
+        secret = any(word in name for word in ("SECRET", "PASSWORD"))
+        given = "" if secret else f" (got {problem.get('input')!r})"
+        lines.append(f"  {name}: {problem['msg']}{given}")
     lines.append("every setting is described in docs/configuration.md")
     return "\n".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # What the command prints (tokens, links, progress) comes out line by line even into a pipe.
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(line_buffering=True)
     args = build_parser().parse_args(argv)
     try:
         # Checked before anything starts, so a bad value is one clear line, not a traceback.

@@ -13,6 +13,10 @@ from sqlalchemy.orm.exc import StaleDataError
 from service.errors import PreconditionFailed
 
 _ENTITY_TAG = re.compile(r'\s*(?:W/)?"v(\d{1,18})"\s*')
+# `*`, or one or more of the entity tags this service hands out, separated by commas.
+_TAG = r'(?:W/)?"v[0-9]{1,18}"'
+# Blanks as HTTP writes them (spaces and tabs): `\s` means other things in other regexes.
+IF_MATCH_PATTERN = rf"^[ \t]*(?:\*|{_TAG}(?:[ \t]*,[ \t]*{_TAG})*)[ \t]*$"
 
 
 def etag(version: int) -> str:

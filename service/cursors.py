@@ -1,57 +1,108 @@
-"""Opaque cursors: a list's position, as a string a client hands back unchanged."""
+"""Cursors: a list's position, as a string a client hands back unchanged.
+
+Every string a cursor's published pattern admits is a position its list can go on from, so a
+client (or a fuzzer) that sends one the contract allows is answered, never refused:
+- an id-ordered list: the last id, in decimal;
+- a project's items: the last item's sort key (UTF-8, in hexadecimal) and id, `.` between;
+- the change feed: the last feed position, in decimal.
+A position past the end gives an empty page.
+
+Cursors handed out before these (URL-safe base64 of a small JSON object) are still read, so a
+change-feed client that kept one goes on where it was; anything else is a 422.
+"""
 
 from __future__ import annotations
 
 import base64
+import binascii
 import json
+import re
 from typing import Any
 
 from service.errors import FieldError, Unprocessable
+from service.fields import MAX_ID
 
-# What encode_cursor writes: unpadded URL-safe base64.
-CURSOR_PATTERN = r"^[A-Za-z0-9_-]{1,1000}$"
-# Positions are database keys: ids of 32 bits, feed positions of 63.
+ID_CURSOR_PATTERN = r"^[0-9]{1,10}$"
+# A sort key is at most 255 characters, each of at most three bytes in UTF-8.
+ITEM_CURSOR_PATTERN = r"^(?:[0-9a-f]{2}){0,765}\.[0-9]{1,10}$"
+FEED_CURSOR_PATTERN = r"^[0-9]{1,19}$"
+# Feed positions are 63-bit integers in the database (ids, MAX_ID, 32-bit ones).
 MAX_POSITION = 2**63 - 1
 
+_ID = re.compile(ID_CURSOR_PATTERN)
+_ITEM = re.compile(ITEM_CURSOR_PATTERN)
+_FEED = re.compile(FEED_CURSOR_PATTERN)
 
-def encode_cursor(position: dict[str, Any]) -> str:
-    raw = json.dumps(position, separators=(",", ":"), ensure_ascii=False).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+def id_cursor(last_id: int) -> str:
+    return str(last_id)
 
 
-def decode_cursor(cursor: str, expected_keys: set[str]) -> dict[str, Any]:
+def after_id(cursor: str | None, field: str = "cursor") -> int:
+    """The id an id-ordered page starts after."""
+    if cursor is None:
+        return 0
+    if _ID.fullmatch(cursor):
+        return min(int(cursor), MAX_ID)
+    return _whole(_legacy(cursor, {"id"}, field), "id", MAX_ID, field)
+
+
+def item_cursor(sort_key: str, last_id: int) -> str:
+    return f"{sort_key.encode().hex()}.{last_id}"
+
+
+def item_position(cursor: str, field: str = "cursor") -> tuple[str, int]:
+    """(sort key, id) a page of items starts after."""
+    if _ITEM.fullmatch(cursor):
+        key, _, last_id = cursor.partition(".")
+        # Any bytes name a position in the order; the database compares text without NULs.
+        text = bytes.fromhex(key).decode("utf-8", errors="replace").replace("\x00", "\ufffd")
+        return text, min(int(last_id), MAX_ID)
+    position = _legacy(cursor, {"k", "i"}, field)
+    key_value = position["k"]
+    if not isinstance(key_value, str) or len(key_value) > 255 or "\x00" in key_value:
+        raise invalid_cursor(field)
+    return key_value, _whole(position, "i", MAX_ID, field)
+
+
+def feed_cursor(position: int) -> str:
+    return str(position)
+
+
+def feed_position(cursor: str | None, field: str = "since") -> int:
+    """The feed position a page of events starts after."""
+    if cursor is None:
+        return 0
+    if _FEED.fullmatch(cursor):
+        return min(int(cursor), MAX_POSITION)
+    return _whole(_legacy(cursor, {"s"}, field), "s", MAX_POSITION, field)
+
+
+def _legacy(cursor: str, keys: set[str], field: str) -> dict[str, Any]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         position = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, binascii.Error):
         position = None
-    if not isinstance(position, dict) or set(position) != expected_keys:
-        raise invalid_cursor()
+    if not isinstance(position, dict) or set(position) != keys:
+        raise invalid_cursor(field)
     return position
 
 
-def position_int(position: dict[str, Any], key: str, maximum: int = MAX_POSITION) -> int:
-    """A whole-number part of a decoded cursor, within what the database can compare."""
+def _whole(position: dict[str, Any], key: str, maximum: int, field: str) -> int:
     value = position[key]
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= maximum:
-        raise invalid_cursor()
+        raise invalid_cursor(field)
     return value
 
 
-def position_text(position: dict[str, Any], key: str, max_length: int) -> str:
-    value = position[key]
-    if not isinstance(value, str) or len(value) > max_length or "\x00" in value:
-        raise invalid_cursor()
-    return value
-
-
-def invalid_cursor() -> Unprocessable:
+def invalid_cursor(field: str = "cursor") -> Unprocessable:
     return Unprocessable(
-        "cursor: not a cursor this list handed out",
+        f"{field}: not a cursor this list handed out",
         errors=[
             FieldError(
-                loc=["query", "cursor"],
-                field="cursor",
+                loc=["query", field],
+                field=field,
                 message="not a cursor this list handed out; start again without one",
                 type="cursor_invalid",
             )

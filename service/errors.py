@@ -7,7 +7,7 @@ knowing about HTTP.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -106,6 +106,14 @@ class ServiceError(Exception):
         self.headers = dict(headers or {})
         self.extra = dict(extra or {})
 
+    @classmethod
+    def for_field(cls, field: str, message: str, kind: str = "value_error") -> Self:
+        """The error, naming the body field it is about."""
+        return cls(
+            f"{field}: {message}",
+            errors=[FieldError(loc=["body", field], field=field, message=message, type=kind)],
+        )
+
 
 class Unauthorized(ServiceError):
     status = 401
@@ -125,7 +133,10 @@ class NotFound(ServiceError):
     status = 404
     slug = "not-found"
     title = "Not found"
-    description = "No such resource, or none the caller may see."
+    description = (
+        "No such resource, or none the caller may see: in the path, or named in the body (an "
+        "organisation, a parent item, a token); `errors` then names the field."
+    )
 
 
 class PayloadTooLarge(ServiceError):
@@ -148,7 +159,11 @@ class Conflict(ServiceError):
     status = 409
     slug = "conflict"
     title = "Conflict"
-    description = "The change conflicts with the current state."
+    description = (
+        "The change conflicts with the current state: a code already used, a parent or "
+        "predecessor that would make a cycle, an Idempotency-Key already naming another request, "
+        "a request still running."
+    )
 
 
 class PreconditionFailed(ServiceError):
@@ -163,13 +178,6 @@ class Unprocessable(ServiceError):
     slug = "validation-error"
     title = "Validation error"
     description = "The input is invalid; `errors` names every offending field."
-
-    @classmethod
-    def for_field(cls, field: str, message: str, kind: str = "value_error") -> Unprocessable:
-        return cls(
-            f"{field}: {message}",
-            errors=[FieldError(loc=["body", field], field=field, message=message, type=kind)],
-        )
 
 
 class TooManyRequests(ServiceError):

@@ -56,7 +56,18 @@ ONE_LINE = rf"^[^\x00-\x1f\x7f-\x9f{_BIDI_OVERRIDES}]*$"
 # An organisation's code, as organisations are created with it.
 ORG_CODE = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
+
+def _whole_number(value: Any) -> Any:
+    """2.0 is the whole number 2, as JSON Schema's `integer` says; "2" and true stay mistakes."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 Day = Annotated[date, BeforeValidator(_only_iso_day)]
+# Beside `strict=True` and after the constraints (pydantic renders them only then): a whole
+# number as JSON carries it, 2 or 2.0, never a string, a boolean or a fraction.
+WHOLE = BeforeValidator(_whole_number)
 Instant = Annotated[
     datetime, BeforeValidator(_only_iso_instant), AfterValidator(_within_the_calendar)
 ]

@@ -73,4 +73,10 @@ def get_metrics(request: Request) -> Response:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+    # Figures read from the database at scrape time (the webhook queue), the same whichever
+    # process answers, and still there when no worker runs.
+    from_database = CollectorRegistry()
+    for collector in getattr(request.app.state, "metric_collectors", ()):
+        from_database.register(collector)
+    body = generate_latest(registry) + generate_latest(from_database)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)

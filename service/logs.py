@@ -38,19 +38,36 @@ class JsonFormatter(logging.Formatter):
         entry.update(
             {name: getattr(record, name) for name in _ACCESS_FIELDS if hasattr(record, name)}
         )
+        # Other named values a line carries: `extra={"fields": {...}}`.
+        entry.update(getattr(record, "fields", {}))
         if record.exc_info:
             entry["error"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)
+
+
+class QuietStartup(logging.Filter):
+    """alembic says at INFO which plugins it set up, each time a process reads the migrations:
+    noise at every start. Those lines are debug lines here."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.startswith("alembic.runtime.plugins") and record.levelno == logging.INFO:
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+            return logging.getLogger().isEnabledFor(logging.DEBUG)
+        return True
 
 
 LOGGING_CONFIG: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"json": {"()": JsonFormatter}},
+    "filters": {"quiet_startup": {"()": QuietStartup}},
     "handlers": {
+        # A StreamHandler flushes after every record, so each line reaches the pipe (where a
+        # container's output goes) as it is written, PYTHONUNBUFFERED or not.
         "stdout": {
             "class": "logging.StreamHandler",
             "formatter": "json",
+            "filters": ["quiet_startup"],
             "stream": "ext://sys.stdout",
         }
     },
@@ -59,6 +76,10 @@ LOGGING_CONFIG: dict[str, Any] = {
         "uvicorn": {"handlers": [], "propagate": True, "level": "INFO"},
         "uvicorn.error": {"handlers": [], "propagate": True, "level": "INFO"},
         "uvicorn.access": {"handlers": [], "propagate": False, "level": "WARNING"},
+        # Its request lines name the full URL, whose path or query a webhook target may keep
+        # a credential in; the worker writes its own line per attempt without it.
+        "httpx2": {"level": "WARNING"},
+        "httpcore2": {"level": "WARNING"},
     },
 }
 
@@ -78,17 +99,13 @@ class RequestLogMiddleware:
         token = request_id.set(current)
         started = time.perf_counter()
         status = 500
+        logged = False
 
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = current
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
+        def log_access() -> None:
+            nonlocal logged
+            if logged:
+                return
+            logged = True
             seconds = time.perf_counter() - started
             # Included routers know only their own part of the path: ask the spec for the whole.
             found = documented_path(scope["app"], scope["path"]) if "route" in scope else None
@@ -109,4 +126,22 @@ class RequestLogMiddleware:
             metrics.observe_request(
                 scope["method"], route, status, seconds, scope["app"].state.engine
             )
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = current
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                # Written before the answer's end leaves: whoever got an answer finds its line,
+                # even if the process dies the moment after.
+                log_access()
+            await send(message)
+
+        metrics.IN_FLIGHT.inc()
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            metrics.IN_FLIGHT.dec()
+            log_access()
             request_id.reset(token)

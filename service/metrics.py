@@ -26,6 +26,12 @@ IMPORT_DURATION = Histogram(
     "wbs_import_duration_seconds", "Import duration, from upload to answer.",
     buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120),
 )  # fmt: skip
+WEBHOOK_DELIVERIES = Counter(
+    "wbs_webhook_deliveries_total",
+    "Delivery attempts by subscription kind and result (delivered, retrying, gave_up, "
+    "disabled, lost_lease).",
+    ["kind", "result"],
+)
 POOL_IN_USE = Gauge(
     "wbs_db_pool_connections_in_use", "Database connections checked out of the pool.",
     multiprocess_mode="livesum",
@@ -37,3 +43,13 @@ def observe_request(method: str, route: str, status: int, seconds: float, engine
     LATENCY.labels(method, route).observe(seconds)
     if isinstance(engine.pool, QueuePool):
         POOL_IN_USE.set(engine.pool.checkedout())
+
+
+IN_FLIGHT = Gauge(
+    "wbs_http_requests_in_flight", "HTTP requests being answered now.",
+    multiprocess_mode="livesum",
+)  # fmt: skip
+LONG_POLLS_HELD = Gauge(
+    "wbs_feed_long_polls_held", "Change-feed requests held waiting for news now.",
+    multiprocess_mode="livesum",
+)  # fmt: skip

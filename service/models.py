@@ -10,22 +10,28 @@ from service.partners.models import Partnership
 from service.people.models import BrowserSession, PendingUpload, SignInLink, Visit
 from service.projects.models import Project
 from service.tokens.models import ApiToken, AuthFailure
+from service.webhooks.models import Attempt, Delivery, DigestSent, OverdueNotice, Subscription
 
 __all__ = [
     "ApiToken",
+    "Attempt",
     "AuthFailure",
     "Base",
     "BrowserSession",
     "ChangeEvent",
+    "Delivery",
+    "DigestSent",
     "FeedCounter",
     "IdempotencyKey",
     "ImportRecord",
     "Item",
     "Organisation",
+    "OverdueNotice",
     "Partnership",
     "PendingUpload",
     "Project",
     "SignInLink",
+    "Subscription",
     "Visit",
     "item_predecessors",
 ]

@@ -9,8 +9,7 @@ from fastapi import Query
 from starlette.requests import Request
 from starlette.responses import Response
 
-from service.cursors import CURSOR_PATTERN, decode_cursor, encode_cursor, position_int
-from service.fields import MAX_ID
+from service.cursors import ID_CURSOR_PATTERN, ITEM_CURSOR_PATTERN, after_id, id_cursor
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
@@ -25,22 +24,30 @@ def link_next(request: Request, response: Response, next_cursor: str | None) -> 
 LimitQuery = Annotated[
     int, Query(ge=1, le=MAX_LIMIT, description=f"Page size, at most {MAX_LIMIT}.")
 ]
+# The pattern is what the service hands out; it also reads the cursors of earlier releases,
+# so it is the contract's, not a check of its own (service/cursors.py).
 CursorQuery = Annotated[
     str | None,
     Query(
-        pattern=CURSOR_PATTERN,
         max_length=1000,
         description="The `next_cursor` of the previous page; omit for the first.",
+        json_schema_extra={"pattern": ID_CURSOR_PATTERN},
+        examples=["1200"],
+    ),
+]
+ItemCursorQuery = Annotated[
+    str | None,
+    Query(
+        max_length=1600,
+        description="The `next_cursor` of the previous page; omit for the first.",
+        json_schema_extra={"pattern": ITEM_CURSOR_PATTERN},
+        examples=["30303030303030303033.812"],
     ),
 ]
 
 
-def after_id(cursor: str | None) -> int:
-    """Position of an id-ordered list."""
-    if cursor is None:
-        return 0
-    return position_int(decode_cursor(cursor, {"id"}), "id", MAX_ID)
-
-
 def next_id_cursor(rows: Sequence[Any], limit: int) -> str | None:
-    return encode_cursor({"id": rows[-1].id}) if len(rows) == limit else None
+    return id_cursor(rows[-1].id) if len(rows) == limit else None
+
+
+__all__ = ["after_id"]

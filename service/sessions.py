@@ -10,15 +10,18 @@ the commit, the change events of the transaction take their feed positions
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
 
 from anyio import to_thread
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine, ExceptionContext, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.changes import sequencing
@@ -39,7 +42,11 @@ def create_db_engine(settings: Settings) -> Engine:
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_max_overflow,
         )
-        event.listen(engine, "connect", _configure_sqlite)
+        path = url.database if url.database and url.database != ":memory:" else None
+        event.listen(engine, "connect", partial(_configure_sqlite, path))
+        if path is not None:
+            event.listen(engine, "checkout", partial(_refuse_stale_read_only, path))
+            event.listen(engine, "handle_error", _read_only_is_a_lost_connection)
         return engine
     return create_engine(
         url,
@@ -49,13 +56,37 @@ def create_db_engine(settings: Settings) -> Engine:
     )
 
 
-def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+def _configure_sqlite(path: str | None, dbapi_connection: Any, record: Any) -> None:
     # WAL lets readers proceed while one writer commits; foreign keys are off by default.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
+    # SQLite opens a file it may not write read-only, and such a connection stays read-only
+    # however the file changes after: remembered, so it is not used once it could write.
+    record.info[_OPENED_READ_ONLY] = path is not None and not os.access(path, os.W_OK)
+
+
+_OPENED_READ_ONLY = "wbs_opened_read_only"
+
+
+def _refuse_stale_read_only(path: str, _dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """A connection opened while the file was unwritable is replaced once it is writable.
+
+    A volume remounted read-only for a moment, or a file whose permissions were wrong while
+    the pool grew, left connections that failed every write until the process restarted.
+    """
+    if record.info.get(_OPENED_READ_ONLY) and os.access(path, os.W_OK):
+        raise DisconnectionError("opened while the database file was read-only")
+
+
+def _read_only_is_a_lost_connection(context: ExceptionContext) -> None:
+    """A write refused as read-only (or on a full disk) discards the pool's connections, so the
+    next request opens fresh ones instead of failing on the same ones until a restart."""
+    message = str(context.original_exception).lower()
+    if "readonly database" in message or "disk is full" in message or "disk i/o error" in message:
+        context.is_disconnect = True
 
 
 def create_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -23,6 +23,7 @@ import httpx2
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -41,6 +42,9 @@ from service.sessions import create_db_engine, create_session_factory
 from service.tokens.service import issue_token
 
 BACKEND = os.environ.get("WBS_TEST_DATABASE", "sqlite")
+# The key stored secrets are encrypted with (webhook targets and signing secrets): SQLite would
+# make one beside the database, PostgreSQL needs it set.
+TEST_SECRET_KEY = "d2JzLXN5bmMgdGVzdCBrZXk6IG5ldmVyIGEgcmVhbCE="
 POSTGRES_URL = os.environ.get(
     "WBS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
@@ -106,7 +110,11 @@ def _empty_tables(engine: Engine) -> None:
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     # The failed-authentication limit has its own test; the others must not trip it.
-    return Settings(database_url=database_url, auth_failure_limit=1_000_000)
+    return Settings(
+        database_url=database_url,
+        auth_failure_limit=1_000_000,
+        secret_key=SecretStr(TEST_SECRET_KEY),
+    )
 
 
 @pytest.fixture
@@ -224,7 +232,12 @@ def start_server(
     few hundred access-log lines and then blocks the server.
     """
     port = free_port()
-    env = {**os.environ, "WBS_DATABASE_URL": database_url, **settings}
+    env = {
+        **os.environ,
+        "WBS_DATABASE_URL": database_url,
+        "WBS_SECRET_KEY": TEST_SECRET_KEY,
+        **settings,
+    }
     log_path = log_dir / f"server-{port}.log"
     with log_path.open("wb") as log:  # the server keeps its own descriptor
         process = subprocess.Popen(
@@ -269,3 +282,23 @@ def serve(database_url: str, world: World, tmp_path: Path) -> Iterator[ServerFac
     yield start
     for process in started:
         stop_server(process)
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = 30) -> None:
+    """Poll until the condition holds: a test waits for what it needs to see, not for a time."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"gave up waiting for {what} after {timeout} s")
+        time.sleep(0.02)
+
+
+def gauge(base: str, name: str) -> float:
+    """A gauge's value as the server's /metrics reports it (summed over its processes)."""
+    text = httpx2.get(f"{base}/metrics", timeout=10).text
+    values = [
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith(name) and not line.startswith("#")
+    ]
+    return sum(values)

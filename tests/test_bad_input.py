@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import base64
+import json
+
 import pytest
 from fastapi.testclient import TestClient
 
-from service.cursors import encode_cursor
+from service.cursors import ITEM_CURSOR_PATTERN, item_cursor
 from tests.conftest import ItemFactory, World
 
 HUGE = 2**63
+
+
+def encode_cursor(position: dict[str, object]) -> str:
+    """A cursor as earlier releases wrote them, which the service still reads."""
+    raw = json.dumps(position, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def lists(world: World) -> dict[str, tuple[str, dict[str, object]]]:
@@ -26,7 +35,7 @@ def lists(world: World) -> dict[str, tuple[str, dict[str, object]]]:
 @pytest.mark.parametrize(
     "name", ["items", "projects", "organisations", "tokens", "imports", "partners"]
 )
-def test_cursors_holding_numbers_no_database_compares_are_refused(
+def test_old_cursors_holding_numbers_no_database_compares_are_refused(
     client: TestClient, world: World, name: str
 ) -> None:
     url, position = lists(world)[name]
@@ -112,3 +121,63 @@ def test_titles_and_notes_refuse_direction_overrides_and_c1_controls(
     noted = client.patch(f"{url}/2", headers=world.auth("vendor_x"), json={"notes": f"a{mark}b"})
     assert noted.status_code == 422, noted.text
     assert noted.json()["errors"][0]["field"] == "notes"
+
+
+def test_every_cursor_the_contract_admits_is_a_position_to_go_on_from(
+    client: TestClient, world: World, make_item: ItemFactory
+) -> None:
+    """A generated client or a fuzzer sending any cursor the published pattern allows is answered."""
+    import re
+
+    make_item(code="1")
+    make_item(code="2")
+    project = world.projects["a_x"].id
+    items = f"/api/v1/projects/{project}/items"
+    for cursor in (
+        "00.0",
+        ".9999999999",
+        "ff" * 765 + ".1",
+        "e381.2147483648",
+        item_cursor("1", 1),
+    ):
+        assert re.fullmatch(ITEM_CURSOR_PATTERN, cursor)
+        response = client.get(items, params={"cursor": cursor}, headers=world.auth("pmo"))
+        assert response.status_code == 200, (cursor[:20], response.text)
+    after_first = client.get(
+        items,
+        params={"cursor": item_cursor("0000000001", 0), "limit": 1},
+        headers=world.auth("pmo"),
+    ).json()
+    assert [item["code"] for item in after_first["items"]] == ["1"]
+    for url in ("/api/v1/projects", "/api/v1/organisations", "/api/v1/tokens", "/api/v1/partners"):
+        for cursor in ("0", "9999999999"):
+            response = client.get(url, params={"cursor": cursor}, headers=world.auth("pmo"))
+            assert response.status_code == 200, (url, cursor, response.text)
+    for since in ("0", "9" * 19):
+        response = client.get("/api/v1/changes", params={"since": since}, headers=world.auth("pmo"))
+        assert response.status_code == 200, response.text
+    assert (
+        client.get("/api/v1/changes", params={"since": "9" * 19}, headers=world.auth("pmo")).json()[
+            "items"
+        ]
+        == []
+    )
+
+
+def test_cursors_handed_out_before_are_still_read(
+    client: TestClient, world: World, make_item: ItemFactory
+) -> None:
+    make_item(code="1")
+    make_item(code="2")
+    make_item(code="3")
+    first = client.get("/api/v1/changes", params={"limit": 1}, headers=world.auth("pmo")).json()
+    old = encode_cursor({"s": int(first["next_cursor"])})
+    kept = client.get("/api/v1/changes", params={"since": old}, headers=world.auth("pmo")).json()
+    assert [e["item_code"] for e in kept["items"]] == ["2", "3"]
+    projects = client.get(
+        "/api/v1/projects", params={"cursor": encode_cursor({"id": 1})}, headers=world.auth("pmo")
+    ).json()
+    assert [p["id"] for p in projects["items"]] == [
+        world.projects["b_x"].id,
+        world.projects["b_y"].id,
+    ]

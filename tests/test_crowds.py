@@ -6,12 +6,11 @@ connections find no thread to finish in and the process stops answering altogeth
 
 from __future__ import annotations
 
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx2
 
-from tests.conftest import ServerFactory, World
+from tests.conftest import ServerFactory, World, gauge, wait_for
 
 
 def test_a_crowd_larger_than_the_pool_and_the_thread_pool_is_answered(
@@ -48,7 +47,7 @@ def test_long_polls_waiting_for_news_leave_the_connections_to_others(
 
     with ThreadPoolExecutor(10) as pollers:
         waiting = [pollers.submit(wait_for_news, n) for n in range(10)]
-        time.sleep(0.5)  # every poller is now held, between its looks
+        wait_for(lambda: gauge(base, "wbs_feed_long_polls_held") >= 10, "every poller to be held")
         answer = httpx2.get(
             f"{base}/api/v1/projects/{project}", headers=world.auth("pmo"), timeout=15
         )

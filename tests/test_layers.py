@@ -24,9 +24,12 @@ HTTP_MODULES = {
     "service.logs",
     "service.main",
     "service.pagination",
+    "service.openapi",
     "service.params",
     "service.problems",
     "service.routing",
+    # The `worker` and `webhook` commands: part of the command line, like service.cli.
+    "service.webhooks.commands",
 }
 
 

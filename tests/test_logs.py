@@ -56,3 +56,63 @@ def test_the_server_writes_json_lines_without_secrets(serve: ServerFactory, worl
     assert me[0]["status"] == 200
     assert all(token not in output for token in [*world.tokens.values(), issued])
     assert not re.search(r"wbs_[A-Za-z0-9_-]{40}", output)
+
+
+def test_each_line_reaches_a_pipe_as_it_is_written_even_if_the_process_then_dies(
+    database_url: str, world: World
+) -> None:
+    """Not a terminal and no PYTHONUNBUFFERED, as under a container runtime or a log shipper."""
+    import os
+    import selectors
+    import signal
+    import subprocess
+    import time
+
+    import httpx2
+
+    from tests.conftest import WBS_SYNC, free_port
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    process = subprocess.Popen(
+        [WBS_SYNC, "serve", "--port", str(port)],
+        env={**env, "WBS_DATABASE_URL": database_url},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    assert process.stdout is not None
+    selector = selectors.DefaultSelector()
+    selector.register(process.stdout, selectors.EVENT_READ)
+    seen: list[str] = []
+
+    def read_until(found: str) -> bool:
+        deadline = time.monotonic() + 30
+        buffered = b""
+        while time.monotonic() < deadline:
+            if not selector.select(timeout=0.5):
+                continue
+            chunk = os.read(process.stdout.fileno(), 65536)  # type: ignore[union-attr]
+            if not chunk:
+                return False
+            buffered += chunk
+            *lines, buffered = buffered.split(b"\n")
+            seen.extend(line.decode() for line in lines)
+            if any(found in line for line in seen):
+                return True
+        return False
+
+    try:
+        assert read_until("Uvicorn running"), seen
+        answered = httpx2.get(
+            f"http://127.0.0.1:{port}/healthz", headers={"X-Request-ID": "last-words"}
+        )
+        assert answered.status_code == 200
+        # Killed at once, with no chance to flush anything at exit.
+        process.send_signal(signal.SIGKILL)
+        assert read_until('"last-words"'), seen
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=20)
+        process.stdout.close()
+    assert not [line for line in seen if "alembic.runtime.plugins" in line]

@@ -75,3 +75,17 @@ def test_a_scrape_adds_up_every_worker_process(serve: ServerFactory, world: Worl
         value(scraped, "wbs_http_requests_total", method="GET", route="/healthz", status="200")
         >= 30
     )
+
+
+def test_a_single_worker_server_reports_its_requests(serve: ServerFactory, world: World) -> None:
+    """As `make run` serves: one process, whose metrics are collected like several workers'."""
+    base, _ = serve(workers=1)
+    with httpx2.Client(base_url=base) as client:
+        for _ in range(3):
+            client.get("/healthz")
+        scraped = samples(client.get("/metrics").text)
+    assert (
+        value(scraped, "wbs_http_requests_total", method="GET", route="/healthz", status="200") >= 3
+    )
+    # The scrape itself is being answered while the page is written.
+    assert value(scraped, "wbs_http_requests_in_flight") >= 1

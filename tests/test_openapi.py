@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 
-from service.main import openapi_document
+from service.openapi import openapi_document
 
 COMMITTED = Path(__file__).resolve().parent.parent / "openapi" / "openapi.json"
 METHODS = {"get", "post", "put", "patch", "delete"}

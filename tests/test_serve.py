@@ -6,7 +6,7 @@ import signal
 
 import httpx2
 
-from tests.conftest import ServerFactory, World, server_output
+from tests.conftest import ServerFactory, World, gauge, server_output, wait_for
 
 
 def test_serve_answers_with_several_workers_and_stops_cleanly_on_sigterm(
@@ -27,7 +27,6 @@ def test_serve_answers_with_several_workers_and_stops_cleanly_on_sigterm(
 
 def test_sigterm_lets_requests_in_flight_finish(serve: ServerFactory, world: World) -> None:
     import threading
-    import time
 
     base, process = serve()
     answers: list[int] = []
@@ -41,7 +40,9 @@ def test_sigterm_lets_requests_in_flight_finish(serve: ServerFactory, world: Wor
 
     waiting = threading.Thread(target=held_request)
     waiting.start()
-    time.sleep(1)
+    wait_for(
+        lambda: gauge(base, "wbs_feed_long_polls_held") >= 1, "the request to be held in flight"
+    )
     process.send_signal(signal.SIGTERM)
     waiting.join(timeout=30)
     assert answers == [200]

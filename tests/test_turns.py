@@ -25,7 +25,7 @@ def test_quick_calls_wait_for_a_turn_and_long_work_needs_none() -> None:
         await first.take()
         second = gate.slot()
         waiting = asyncio.create_task(second.take())
-        await asyncio.sleep(0.05)
+        await _let_others_run()
         assert not waiting.done(), "a second quick call got in beside the first"
         upload = gate.slot(long_work=True)
         await asyncio.wait_for(upload.take(), 1)  # no turn needed, only a connection
@@ -45,7 +45,7 @@ def test_connections_still_bound_every_call_whatever_the_turns() -> None:
         await upload.take()
         quick = gate.slot()
         waiting = asyncio.create_task(quick.take())
-        await asyncio.sleep(0.05)
+        await _let_others_run()
         assert not waiting.done(), "a quick call got a connection the pool does not have"
         upload.give_back()
         await asyncio.wait_for(waiting, 1)
@@ -54,7 +54,7 @@ def test_connections_still_bound_every_call_whatever_the_turns() -> None:
         again = [gate.slot() for _ in range(2)]
         await again[0].take()
         cancelled = asyncio.create_task(again[1].take())
-        await asyncio.sleep(0.05)
+        await _let_others_run()
         cancelled.cancel()
         with pytest.raises(asyncio.CancelledError):
             await cancelled
@@ -105,3 +105,9 @@ def test_an_import_in_progress_keeps_no_quick_call_waiting(
         finally:
             release.set()
         assert uploading.result(timeout=20).status_code == 201
+
+
+async def _let_others_run() -> None:
+    """Give every ready task its turns: one waiting on a semaphore is then blocked there."""
+    for _ in range(20):
+        await asyncio.sleep(0)

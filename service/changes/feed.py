@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from service.access import Caller, visible_projects
 from service.changes.models import ChangeEvent, ChangeKind, ChangeSource, changed
 from service.changes.schemas import ChangePage
-from service.cursors import decode_cursor, encode_cursor, position_int
+from service.cursors import feed_cursor, feed_position
 from service.projects.models import Project
 
 
@@ -27,9 +27,7 @@ class FeedFilter:
 
 
 def position_of(cursor: str | None) -> int:
-    if cursor is None:
-        return 0
-    return position_int(decode_cursor(cursor, {"s"}), "s")
+    return feed_position(cursor)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +136,7 @@ def page(events: Sequence[FeedEvent], after: int, has_more: bool, field: str | N
                 }
                 for event in events
             ],
-            "next_cursor": encode_cursor({"s": last or 0}),
+            "next_cursor": feed_cursor(last or 0),
             "has_more": has_more,
         }
     )

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+from service import metrics
 from service.changes.models import FeedCounter
 from service.sessions import ConnectionGate, run_gated
 
@@ -35,6 +36,8 @@ class FeedHead:
         self._reading: tuple[asyncio.AbstractEventLoop, asyncio.Future[int]] | None = None
         self._reads: dict[Hashable, tuple[asyncio.AbstractEventLoop, int, asyncio.Future[Any]]] = {}
         self._newest_shared = 0
+        # Requests waiting for news right now (an operator's gauge, and what tests wait for).
+        self.held = 0
 
     @property
     def known(self) -> int:
@@ -95,8 +98,14 @@ class FeedHead:
 
     async def wait_past(self, seen: int, deadline: float) -> bool:
         """Wait until the position passes `seen` (True) or the deadline comes (False)."""
-        while (left := deadline - time.monotonic()) > 0:
-            await asyncio.sleep(min(self.interval, left))
-            if await self.current() > seen:
-                return True
-        return False
+        self.held += 1
+        metrics.LONG_POLLS_HELD.inc()
+        try:
+            while (left := deadline - time.monotonic()) > 0:
+                await asyncio.sleep(min(self.interval, left))
+                if await self.current() > seen:
+                    return True
+            return False
+        finally:
+            self.held -= 1
+            metrics.LONG_POLLS_HELD.dec()

@@ -14,7 +14,7 @@ from service.changes.head import FeedHead
 from service.changes.models import ChangeKind
 from service.changes.schemas import ChangePage
 from service.config import Settings
-from service.cursors import CURSOR_PATTERN
+from service.cursors import FEED_CURSOR_PATTERN
 from service.deps import BearerToken, SessionDep
 from service.errors import problem_responses
 from service.fields import ONE_LINE
@@ -30,8 +30,10 @@ SinceQuery = Annotated[
     str | None,
     Query(
         max_length=200,
-        pattern=CURSOR_PATTERN,
         description="The `next_cursor` of your last call; omit to start at the beginning.",
+        # What is handed out; cursors of earlier releases are read too (service/cursors.py).
+        json_schema_extra={"pattern": FEED_CURSOR_PATTERN},
+        examples=["1042"],
     ),
 ]
 ItemQuery = Annotated[

@@ -4,7 +4,7 @@ The caller's token is checked first (a revoked or expired one replays nothing), 
 spooled to a temporary file while it arrives, never held whole in memory, and the request's
 fingerprint (service/idempotency/fingerprint.py) read from it. The key is claimed in the
 database (service/idempotency/claims.py), so every process behind a load balancer agrees: a
-retry while the first attempt runs is 409, the same key with a different request is 422, and
+retry while the first attempt runs is 409, and so is the same key with a different request;
 after success the stored answer is replayed with `Idempotent-Replayed: true`. A success's
 answer is stored before it is sent, so a retry arriving right after it replays it too.
 """
@@ -354,13 +354,16 @@ async def _answer_settled(
         await response(scope, receive, send)
         return
     if found.outcome == "mismatch":
-        error: ServiceError = Unprocessable(
-            f"{HEADER} {key!r} was used with a different request; use a new key for a new request",
+        # A conflict with what the server holds, not a malformed request: the key is well
+        # formed, and already names another request of the caller's.
+        error: ServiceError = Conflict(
+            f"{HEADER} {key!r} already names a different request of yours; "
+            "use a new key for a new request",
             errors=[
                 FieldError(
                     loc=["header", HEADER],
                     field=HEADER,
-                    message="reused with a different request",
+                    message="already used with a different request",
                     type="idempotency_mismatch",
                 )
             ],
@@ -418,7 +421,6 @@ def document(openapi: dict[str, Any]) -> None:
         "description": "Any unique string per logical request (a UUID). A retry with the same key "
         "and request replays the first answer without applying it again.",
         "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": KEY_PATTERN},
-        "example": "6f9a2c1e-4b7d-4d2a-9c3e-2f1b0a7d5e8c",
     }
     replayed = {
         REPLAYED: {

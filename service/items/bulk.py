@@ -13,6 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from service.changes.service import Actor
 from service.errors import (
     FieldError,
+    NotFound,
     PreconditionFailed,
     ServiceError,
     Unprocessable,
@@ -196,8 +197,10 @@ def _apply(
     if known is None:
         missing = [name for name in ("title", "responsibility") if name not in fields]
         if missing:
-            raise Unprocessable(
-                f"a new item needs {', '.join(missing)}",
+            # Either an update of an item that is not there, or a create missing its fields.
+            raise NotFound(
+                f"no item {entry.code!r} to update in this project; a new item needs "
+                f"{', '.join(missing)}",
                 errors=[
                     FieldError(
                         loc=["body", name],

@@ -6,7 +6,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 
 from service.changes.service import Actor
-from service.concurrency import etag
+from service.concurrency import IF_MATCH_PATTERN, etag
 from service.config import Settings
 from service.deps import CurrentCaller, SessionDep, Today, WritingCaller
 from service.errors import problem_responses
@@ -15,7 +15,7 @@ from service.items import bulk, service
 from service.items.codes import CODE_PATTERN
 from service.items.models import Responsibility, Status
 from service.items.schemas import BulkPush, BulkResult, ItemCreate, ItemPage, ItemRead, ItemUpdate
-from service.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, link_next
+from service.pagination import DEFAULT_LIMIT, ItemCursorQuery, LimitQuery, link_next
 from service.params import AssigneeQuery, ProjectIdPath
 from service.projects.service import get_visible_project
 from service.routing import OneThreadRoute
@@ -31,7 +31,11 @@ AsOfQuery = Annotated[
 ]
 IfMatchHeader = Annotated[
     str | None,
-    Header(description='The ETag last read, e.g. `"v3"`; a stale one answers 412.'),
+    Header(
+        description='The ETag last read, e.g. `"v3"`, or `*`; a stale one answers 412.',
+        pattern=IF_MATCH_PATTERN,
+        examples=['"v3"'],
+    ),
 ]
 
 
@@ -66,7 +70,7 @@ def list_items(
     ),
     as_of: AsOfQuery = None,
     limit: LimitQuery = DEFAULT_LIMIT,
-    cursor: CursorQuery = None,
+    cursor: ItemCursorQuery = None,
 ) -> ItemPage:
     """List a project's items in natural code order.
 

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints
 
-from service.fields import PRINTABLE, Day
+from service.fields import PRINTABLE, WHOLE, Day
 from service.items.codes import CODE_PATTERN
 from service.items.models import Responsibility, Status
 
@@ -23,7 +23,7 @@ ShortText = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=200, pattern=PRINTABLE)
 ]
 LongText = Annotated[str, StringConstraints(max_length=10_000, pattern=PRINTABLE)]
-Progress = Annotated[int, Field(ge=0, le=100, strict=True, description="進捗率, percent.")]
+Progress = Annotated[int, Field(ge=0, le=100, strict=True, description="進捗率, percent."), WHOLE]
 Predecessors = Annotated[
     list[Code],
     Field(max_length=200, description="Codes of items in the same project that come first."),
@@ -161,11 +161,8 @@ class BulkItem(ItemUpdate):
     )
 
     code: Code
-    version: int | None = Field(
-        None,
-        ge=1,
-        strict=True,
-        description="The version this change was based on; a stale one fails the push.",
+    version: Annotated[int, Field(ge=1, strict=True), WHOLE] | None = Field(
+        None, description="The version this change was based on; a stale one fails the push."
     )
 
 

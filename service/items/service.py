@@ -16,11 +16,10 @@ from service.access import may_plan, refused_fields
 from service.changes.models import ChangeKind
 from service.changes.service import Actor, diff, record_change
 from service.concurrency import check_if_match, versions_checked
-from service.cursors import decode_cursor, encode_cursor, position_int, position_text
+from service.cursors import item_cursor, item_position
 from service.db import utcnow
 from service.errors import Conflict, FieldError, Forbidden, NotFound, Unprocessable
-from service.fields import MAX_ID
-from service.items.codes import SORT_KEY_LENGTH, code_columns, code_key, natural_key
+from service.items.codes import code_columns, code_key, natural_key
 from service.items.fields import DAYS, PLAIN_COLUMNS, TEXT_COMPANIONS
 from service.items.models import CLOSED_STATUSES, Item, Responsibility, Status, item_predecessors
 from service.items.rules import (
@@ -244,14 +243,10 @@ def list_items(
     """
     query = _filtered(session, _LISTED.where(Item.project_id == project.id), project.id, filters)
     if cursor is not None:
-        position = decode_cursor(cursor, {"k", "i"})
-        key = position_text(position, "k", SORT_KEY_LENGTH)
-        last_id = position_int(position, "i", MAX_ID)
+        key, last_id = item_position(cursor)
         query = query.where(or_(Item.sort_key > key, and_(Item.sort_key == key, Item.id > last_id)))
     rows = session.execute(query.order_by(Item.sort_key, Item.id).limit(limit)).all()
-    next_cursor = (
-        encode_cursor({"k": rows[-1].sort_key, "i": rows[-1].id}) if len(rows) == limit else None
-    )
+    next_cursor = item_cursor(rows[-1].sort_key, rows[-1].id) if len(rows) == limit else None
     return _reads(session, rows, filters.as_of), next_cursor
 
 
@@ -285,16 +280,12 @@ def _reads(session: Session, rows: Sequence[Row[Any]], as_of: date) -> list[Item
     ]
 
 
-def _field_error(name: str, message: str, kind: str = "value_error") -> Unprocessable:
-    return Unprocessable.for_field(name, message, kind)
-
-
 def _resolve_parent(session: Session, project_id: int, parent_code: str, *, derived: bool) -> Item:
     parent = find_item(session, project_id, parent_code)
     if parent is None:
         implied = ", implied by the code," if derived else ""
         advice = "; create it first" + (" or pass parent_code" if derived else "")
-        raise _field_error(
+        raise NotFound.for_field(
             "parent_code",
             f"parent {parent_code!r}{implied} does not exist in this project{advice}",
             "parent_unknown",
@@ -307,11 +298,13 @@ def _resolve_predecessors(
 ) -> list[Item]:
     wanted = list(dict.fromkeys(codes))
     if code_key(own_code) in {code_key(code) for code in wanted}:
-        raise _field_error("predecessors", "an item cannot precede itself", "predecessor_cycle")
+        raise Conflict.for_field(
+            "predecessors", "an item cannot precede itself", "predecessor_cycle"
+        )
     found = {code: find_item(session, project_id, code) for code in wanted}
     unknown = [code for code, item in found.items() if item is None]
     if unknown:
-        raise _field_error(
+        raise NotFound.for_field(
             "predecessors",
             f"not in this project: {', '.join(unknown)}",
             "predecessor_unknown",
@@ -327,7 +320,7 @@ def _ensure_no_parent_cycle(session: Session, item_id: int, parent: Item) -> Non
         return found
 
     if parent_cycle([item_id], parent_of) is not None:
-        raise _field_error(
+        raise Conflict.for_field(
             "parent_code",
             "the parent would be the item itself or its descendant",
             "parent_cycle",
@@ -345,7 +338,7 @@ def _ensure_no_predecessor_cycle(session: Session, item: Item, predecessors: lis
         edges.setdefault(successor_id, set()).add(predecessor_id)
     edges[item.id] = {predecessor.id for predecessor in predecessors}
     if predecessor_cycle([item.id], lambda current: edges.get(current, ())) is not None:
-        raise _field_error(
+        raise Conflict.for_field(
             "predecessors",
             "these predecessors would make the item wait on itself",
             "predecessor_cycle",

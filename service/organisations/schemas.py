@@ -26,7 +26,11 @@ class OrganisationCreate(BaseModel):
                     "name": "さくら町",
                     "local_government_code": "019999",
                 }
-            ]
+            ],
+            # Only a municipality has a local government code: said in the contract, so that
+            # a client (or a fuzzer) knows it before the server refuses one.
+            "if": {"not": {"properties": {"kind": {"const": "municipality"}}}},
+            "then": {"properties": {"local_government_code": {"type": "null"}}},
         },
     )
 

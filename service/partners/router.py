@@ -24,7 +24,7 @@ router = APIRouter(prefix="/partners", tags=["partners"], route_class=OneThreadR
 PartnershipIdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="Partnership id.")]
 
 
-@router.post("", status_code=201, responses=problem_responses(401, 403, 409, 422, 429))
+@router.post("", status_code=201, responses=problem_responses(401, 403, 404, 409, 422, 429))
 def create_partnership(
     data: PartnershipCreate, session: SessionDep, caller: WritingCaller
 ) -> PartnershipRead:

@@ -9,14 +9,14 @@ from service.organisations.schemas import OrganisationRef, OrgCode
 
 class PartnershipCreate(BaseModel):
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"vendor": "mirai-sys"}]}
+        extra="forbid",
+        json_schema_extra={"examples": [{"municipality": "sakura-town", "vendor": "mirai-sys"}]},
     )
 
     vendor: OrgCode = Field(description="The vendor's organisation code.")
-    municipality: OrgCode | None = Field(
-        None,
-        description="The municipality's organisation code: the PMO names it; a municipality "
-        "consents for itself and leaves it out.",
+    municipality: OrgCode = Field(
+        description="The municipality's organisation code: the PMO names any; a municipality "
+        "names itself."
     )
 
 

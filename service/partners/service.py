@@ -6,7 +6,7 @@ from sqlalchemy import ColumnElement, exists, or_, select, true
 from sqlalchemy.orm import Session
 
 from service.access import Caller
-from service.errors import Conflict, Forbidden, NotFound, Unprocessable
+from service.errors import Conflict, Forbidden, NotFound
 from service.organisations.models import Organisation, OrgKind
 from service.partners.models import Partnership
 from service.partners.schemas import PartnershipCreate
@@ -40,7 +40,7 @@ def _organisation(session: Session, code: str, kind: OrgKind, field: str) -> Org
         select(Organisation).where(Organisation.code == code, Organisation.kind == kind)
     )
     if found is None:
-        raise Unprocessable.for_field(field, f"no {kind.value} with code {code!r}")
+        raise NotFound.for_field(field, f"no {kind.value} with code {code!r}")
     return found
 
 
@@ -48,16 +48,9 @@ def grant(session: Session, caller: Caller, data: PartnershipCreate) -> Partners
     """The municipality (or the PMO for it) consents that the vendor may start projects."""
     if caller.organisation_kind is OrgKind.vendor:
         raise Forbidden("a municipality gives its consent; a vendor cannot give it for one")
-    if caller.is_pmo:
-        if data.municipality is None:
-            raise Unprocessable.for_field("municipality", "required when the PMO consents")
-        municipality = _organisation(
-            session, data.municipality, OrgKind.municipality, "municipality"
-        )
-    else:
-        if data.municipality not in (None, caller.organisation_code):
-            raise Forbidden("a municipality consents only for itself")
-        municipality = session.get_one(Organisation, caller.organisation_id)
+    if not caller.is_pmo and data.municipality != caller.organisation_code:
+        raise Forbidden("a municipality consents only for itself")
+    municipality = _organisation(session, data.municipality, OrgKind.municipality, "municipality")
     vendor = _organisation(session, data.vendor, OrgKind.vendor, "vendor")
     if has_consented(session, municipality.id, vendor.id):
         raise Conflict(f"{municipality.name} has already named {vendor.name} as its vendor")

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 
 from service.config import Settings
 from service.deps import SessionDep, WritingCaller
-from service.errors import Unprocessable, problem_responses
+from service.errors import NotFound, problem_responses
 from service.organisations.schemas import OrganisationRef
 from service.people import service
 from service.people.schemas import SignInLinkCreate, SignInLinkIssued
@@ -16,7 +16,9 @@ from service.tokens.models import ApiToken
 router = APIRouter(tags=["sign-in"], route_class=OneThreadRoute)
 
 
-@router.post("/sign-in-links", status_code=201, responses=problem_responses(401, 403, 422, 429))
+@router.post(
+    "/sign-in-links", status_code=201, responses=problem_responses(401, 403, 404, 422, 429)
+)
 def create_sign_in_link(
     request: Request, data: SignInLinkCreate, session: SessionDep, caller: WritingCaller
 ) -> SignInLinkIssued:
@@ -30,7 +32,7 @@ def create_sign_in_link(
     if token is None or not service.may_issue_link(
         caller.organisation_kind, caller.organisation_id, token
     ):
-        raise Unprocessable.for_field(
+        raise NotFound.for_field(
             "token_id", f"no token {data.token_id} of an organisation you may issue links for"
         )
     settings: Settings = request.app.state.settings

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.fields import MAX_ID
+from service.fields import MAX_ID, WHOLE
 from service.organisations.schemas import OrganisationRef
 
 
@@ -17,16 +17,21 @@ class SignInLinkCreate(BaseModel):
     token_id: Annotated[
         int,
         Field(ge=1, le=MAX_ID, strict=True, description="The token (person) the link signs in as."),
+        WHOLE,
     ]
-    expires_in_hours: Annotated[
-        int | None,
-        Field(
-            ge=1,
-            le=24 * 14,
-            strict=True,
-            description="Hours the link works; default WBS_WEB_SIGN_IN_LINK_HOURS (24).",
-        ),
-    ] = None
+    expires_in_hours: (
+        Annotated[
+            int,
+            Field(
+                ge=1,
+                le=24 * 14,
+                strict=True,
+                description="Hours the link works; default WBS_WEB_SIGN_IN_LINK_HOURS (24).",
+            ),
+            WHOLE,
+        ]
+        | None
+    ) = None
 
 
 class SignInLinkIssued(BaseModel):

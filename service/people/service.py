@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from service.changes.models import FeedCounter
 from service.db import utcnow, write_unless_locked
-from service.errors import Unprocessable
+from service.errors import Conflict
 from service.organisations.models import Organisation, OrgKind
 from service.people.models import BrowserSession, PendingUpload, SignInLink, Visit
 from service.tokens.models import ApiToken
@@ -62,7 +62,7 @@ def issue_link(
         raise ValueError(f"a sign-in link works from 1 to {MAX_LINK_HOURS} hours, not {hours}")
     now = utcnow()
     if not is_usable(token.revoked_at, token.expires_at, now):
-        raise Unprocessable.for_field("token_id", "the token is revoked or expired")
+        raise Conflict.for_field("token_id", "the token is revoked or expired")
     expires_at = now + timedelta(hours=hours)
     if token.expires_at is not None:
         expires_at = min(expires_at, token.expires_at)

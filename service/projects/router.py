@@ -20,7 +20,7 @@ from service.routing import OneThreadRoute
 router = APIRouter(prefix="/projects", tags=["projects"], route_class=OneThreadRoute)
 
 
-@router.post("", status_code=201, responses=problem_responses(401, 403, 409, 422, 429))
+@router.post("", status_code=201, responses=problem_responses(401, 403, 404, 409, 422, 429))
 def create_project(data: ProjectCreate, session: SessionDep, caller: WritingCaller) -> ProjectRead:
     """Create a project.
 

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from service.fields import MAX_ID, PRINTABLE
+from service.fields import MAX_ID, PRINTABLE, WHOLE
 from service.organisations.schemas import OrganisationRef
 
 ProjectName = Annotated[
@@ -16,7 +16,7 @@ Consortium = Annotated[
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=PRINTABLE),
     Field(description="Label grouping projects for roll-ups, e.g. a joint municipal cloud."),
 ]
-OrganisationId = Annotated[int, Field(ge=1, le=MAX_ID, strict=True)]
+OrganisationId = Annotated[int, Field(ge=1, le=MAX_ID, strict=True), WHOLE]
 
 
 class ProjectCreate(BaseModel):

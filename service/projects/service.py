@@ -22,7 +22,7 @@ def get_visible_project(session: Session, caller: Caller, project_id: int) -> Pr
 def _party(session: Session, organisation_id: int, kind: OrgKind, field: str) -> Organisation:
     organisation = session.get(Organisation, organisation_id)
     if organisation is None or organisation.kind is not kind:
-        raise Unprocessable.for_field(field, f"no {kind.value} with id {organisation_id}")
+        raise NotFound.for_field(field, f"no {kind.value} with id {organisation_id}")
     return organisation
 
 
@@ -56,7 +56,7 @@ def create_project(session: Session, caller: Caller, data: ProjectCreate) -> Pro
     ):
         # The same answer for a municipality that does not exist and one that has not named
         # this vendor: a vendor learns nothing of municipalities it does not serve.
-        raise Unprocessable.for_field(
+        raise NotFound.for_field(
             "municipality_id",
             f"no municipality with id {data.municipality_id} has named you as its vendor "
             "(a municipality names its vendors with POST /api/v1/partners)",

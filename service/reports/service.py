@@ -106,6 +106,13 @@ def overdue_report(
             query.order_by(Item.planned_end, Item.project_id, Item.sort_key).limit(limit)
         )
     )
+    rows = overdue_rows(session, items, as_of)
+    return OverdueReport(as_of=as_of, total=total, truncated=total > len(rows), rows=rows)
+
+
+def overdue_rows(session: Session, items: Sequence[Item], as_of: date) -> list[OverdueRow]:
+    """Report rows of these items (each with a planned end): their projects, and what each
+    holds up."""
     projects = {
         p.id: p
         for chunk in in_slices(sorted({i.project_id for i in items}))
@@ -144,7 +151,7 @@ def overdue_report(
                 ],
             )
         )
-    return OverdueReport(as_of=as_of, total=total, truncated=total > len(rows), rows=rows)
+    return rows
 
 
 def _blocked_successors(session: Session, items: Sequence[Item]) -> dict[int, list[Item]]:

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from service.access import require_pmo
 from service.deps import CurrentCaller, SessionDep, WritingCaller
-from service.errors import Unprocessable, problem_responses
+from service.errors import NotFound, problem_responses
 from service.fields import MAX_ID
 from service.organisations.models import Organisation
 from service.organisations.schemas import OrganisationRead
@@ -39,7 +39,7 @@ def get_me(session: SessionDep, caller: CurrentCaller) -> Me:
     )
 
 
-@router.post("/tokens", status_code=201, responses=problem_responses(401, 403, 422, 429))
+@router.post("/tokens", status_code=201, responses=problem_responses(401, 403, 404, 409, 422, 429))
 def create_token(
     data: TokenCreate, response: Response, session: SessionDep, caller: WritingCaller
 ) -> TokenIssued:
@@ -53,7 +53,7 @@ def create_token(
     require_pmo(caller, "issue tokens")
     organisation = session.get(Organisation, data.organisation_id)
     if organisation is None:
-        raise Unprocessable.for_field(
+        raise NotFound.for_field(
             "organisation_id", f"no organisation with id {data.organisation_id}"
         )
     token, secret = service.issue_token(

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from service.fields import MAX_ID, PRINTABLE
+from service.fields import MAX_ID, PRINTABLE, WHOLE
 from service.organisations.schemas import OrganisationRead, OrganisationRef
 
 TokenName = Annotated[
@@ -23,10 +23,10 @@ class TokenCreate(BaseModel):
         },
     )
 
-    organisation_id: Annotated[int, Field(ge=1, le=MAX_ID, strict=True)]
+    organisation_id: Annotated[int, Field(ge=1, le=MAX_ID, strict=True), WHOLE]
     name: TokenName
     read_only: Annotated[bool, Field(strict=True)] = False
-    expires_in_days: Annotated[int | None, Field(ge=1, le=3650, strict=True)] = None
+    expires_in_days: Annotated[int, Field(ge=1, le=3650, strict=True), WHOLE] | None = None
 
 
 class TokenRead(BaseModel):

@@ -21,7 +21,7 @@ from service.items.service import create_item, update_item
 from service.organisations.models import OrgKind
 from service.projects.models import Project
 from service.sessions import create_session_factory
-from tests.conftest import ItemFactory, World
+from tests.conftest import ItemFactory, World, wait_for
 
 
 def changes(
@@ -141,7 +141,7 @@ def test_a_waiting_request_returns_as_soon_as_a_change_commits(
     cursor = changes(client, world, "town_a")["next_cursor"]
 
     def later() -> None:
-        time.sleep(0.5)
+        wait_for(lambda: client.app.state.feed_head.held >= 1, "the request to be held")  # type: ignore[attr-defined]
         client.patch(
             f"/api/v1/projects/{world.projects['a_x'].id}/items/1",
             headers=world.auth("town_a"),
@@ -276,7 +276,7 @@ def test_polls_woken_by_the_same_change_share_one_read_of_it(
             pollers.submit(changes, client, world, "town_a", f"since={cursor}&wait=10")
             for _ in range(10)
         ]
-        time.sleep(0.5)  # all ten are held
+        wait_for(lambda: client.app.state.feed_head.held >= 10, "all ten to be held")  # type: ignore[attr-defined]
         client.patch(
             f"/api/v1/projects/{world.projects['a_x'].id}/items/1",
             headers=world.auth("town_a"),

@@ -56,10 +56,10 @@ def test_a_retry_replays_the_first_answer_without_applying_again(
     assert (count(db, Item), count(db, ChangeEvent)) == (1, 1)
 
 
-def test_the_same_key_with_another_body_is_422(client: TestClient, world: World) -> None:
+def test_the_same_key_with_another_body_is_409(client: TestClient, world: World) -> None:
     create(client, world, "k-2")
     response = create(client, world, "k-2", {**BODY, "title": "別"})
-    assert response.status_code == 422  # type: ignore[attr-defined]
+    assert response.status_code == 409  # type: ignore[attr-defined]
     assert response.json()["errors"][0]["field"] == "Idempotency-Key"  # type: ignore[attr-defined]
 
 
@@ -73,7 +73,7 @@ def test_keys_belong_to_their_caller(client: TestClient, world: World, db: Sessi
 
 def test_a_failed_attempt_releases_the_key(client: TestClient, world: World, db: Session) -> None:
     bad = create(client, world, "k-3", {**BODY, "code": "1-1"})
-    assert bad.status_code == 422  # type: ignore[attr-defined]
+    assert bad.status_code == 404  # type: ignore[attr-defined]
     assert count(db, IdempotencyKey) == 0
     assert create(client, world, "k-3").status_code == 201  # type: ignore[attr-defined]
 
@@ -291,7 +291,8 @@ def test_the_same_request_spelled_differently_is_the_same_request(
         headers={**headers, "Content-Type": "application/json"},
         content=body.replace("計画", "別"),
     )
-    assert other.status_code == 422
+    assert other.status_code == 409
+    assert other.json()["errors"][0]["type"] == "idempotency_mismatch"
     assert count(db, Item) == 1
 
 

@@ -79,7 +79,7 @@ def test_any_bad_entry_fails_the_push_and_names_it(
         {"code": "5", "title": "ok", "responsibility": "vendor"},
         {"code": "6", "title": "no side"},
     ])  # fmt: skip
-    assert status == 422
+    assert status == 404
     assert body["errors"][0]["field"] == "items[1].responsibility"  # type: ignore[index]
     assert db.scalar(select(func.count()).select_from(Item)) == 1
 
@@ -107,7 +107,7 @@ def test_any_bad_entry_fails_the_push_and_names_it(
     status, body = push(
         client, world, "vendor_x", [{"code": "9-1", "title": "orphan", "responsibility": "vendor"}]
     )
-    assert status == 422
+    assert status == 404
     assert body["errors"][0]["field"] == "items[0].parent_code"  # type: ignore[index]
 
 

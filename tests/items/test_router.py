@@ -69,19 +69,19 @@ def test_dotted_codes_take_their_parent_and_an_explicit_parent_wins(
     assert make_item(code="ア", parent_code="9")["parent_code"] == "9"
 
 
-def test_unknown_parent_is_a_422_naming_the_field(client: TestClient, world: World) -> None:
+def test_unknown_parent_is_a_404_naming_the_field(client: TestClient, world: World) -> None:
     response = client.post(
         items_url(world),
         headers=world.auth("vendor_x"),
         json={"code": "5-1", "title": "x", "responsibility": "vendor"},
     )
-    assert response.status_code == 422
+    assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
     assert [e["field"] for e in response.json()["errors"]] == ["parent_code"]
     assert "'5'" in response.json()["detail"]
 
 
-def test_predecessor_outside_the_project_is_a_422(
+def test_predecessor_outside_the_project_is_a_404(
     client: TestClient, world: World, make_item: ItemFactory
 ) -> None:
     make_item(project="b_x", code="7")
@@ -90,7 +90,7 @@ def test_predecessor_outside_the_project_is_a_422(
         headers=world.auth("vendor_x"),
         json={"code": "1", "title": "x", "responsibility": "vendor", "predecessors": ["7"]},
     )
-    assert response.status_code == 422
+    assert response.status_code == 404
     assert response.json()["errors"][0]["field"] == "predecessors"
     assert "7" in response.json()["errors"][0]["message"]
 
@@ -102,19 +102,19 @@ def test_cycles_in_parents_and_predecessors_are_refused(
     make_item(code="1-1")
     url = items_url(world)
     response = client.patch(f"{url}/1", headers=world.auth("vendor_x"), json={"parent_code": "1-1"})
-    assert response.status_code == 422
+    assert response.status_code == 409
     assert response.json()["errors"][0]["field"] == "parent_code"
 
     make_item(code="2", predecessors=["1"])
     response = client.patch(
         f"{url}/1", headers=world.auth("vendor_x"), json={"predecessors": ["2"]}
     )
-    assert response.status_code == 422
+    assert response.status_code == 409
     assert response.json()["errors"][0]["field"] == "predecessors"
     response = client.patch(
         f"{url}/1", headers=world.auth("vendor_x"), json={"predecessors": ["1"]}
     )
-    assert response.status_code == 422
+    assert response.status_code == 409
 
 
 def test_duplicate_code_is_a_409(client: TestClient, world: World, make_item: ItemFactory) -> None:

@@ -24,7 +24,7 @@ def test_a_vendor_cannot_attach_itself_to_a_municipality_that_has_not_agreed(
     town_a = world.orgs["town_a"].id
     refused = start(client, world, "vendor_y", town_a, "税務システム")
     unknown = start(client, world, "vendor_y", MISSING_ID, "税務システム")
-    assert refused["status"] == unknown["status"] == 422
+    assert refused["status"] == unknown["status"] == 404
     # Indistinguishable: the answers differ only in the id the vendor sent.
     assert str(refused["body"]).replace(f"id {town_a} ", "id <id> ") == str(
         unknown["body"]
@@ -42,7 +42,9 @@ def test_once_the_municipality_names_the_vendor_it_may_start_projects(
 ) -> None:
     town_a = world.orgs["town_a"].id
     granted = client.post(
-        "/api/v1/partners", headers=world.auth("town_a"), json={"vendor": "vendor-y"}
+        "/api/v1/partners",
+        headers=world.auth("town_a"),
+        json={"municipality": "town-a", "vendor": "vendor-y"},
     )
     assert granted.status_code == 201, granted.text
     assert granted.json()["granted_by"] == "town-a/test"
@@ -56,7 +58,7 @@ def test_once_the_municipality_names_the_vendor_it_may_start_projects(
         f"/api/v1/partners/{granted.json()['id']}", headers=world.auth("town_a")
     )
     assert withdrawn.status_code == 204
-    assert start(client, world, "vendor_y", town_a, "介護保険")["status"] == 422
+    assert start(client, world, "vendor_y", town_a, "介護保険")["status"] == 404
     # What was started together stays.
     projects = client.get("/api/v1/projects", headers=world.auth("town_a")).json()["items"]
     assert sorted(p["vendor"]["code"] for p in projects) == ["vendor-x", "vendor-y"]
@@ -65,7 +67,9 @@ def test_once_the_municipality_names_the_vendor_it_may_start_projects(
 def test_only_the_municipality_or_the_pmo_gives_consent(client: TestClient, world: World) -> None:
     assert (
         client.post(
-            "/api/v1/partners", headers=world.auth("vendor_y"), json={"vendor": "vendor-y"}
+            "/api/v1/partners",
+            headers=world.auth("vendor_y"),
+            json={"municipality": "town-a", "vendor": "vendor-y"},
         ).status_code
         == 403
     )
@@ -79,17 +83,23 @@ def test_only_the_municipality_or_the_pmo_gives_consent(client: TestClient, worl
     )
     assert (
         client.post(
-            "/api/v1/partners", headers=world.auth("town_a_read_only"), json={"vendor": "vendor-y"}
+            "/api/v1/partners",
+            headers=world.auth("town_a_read_only"),
+            json={"municipality": "town-a", "vendor": "vendor-y"},
         ).status_code
         == 403
     )
     unknown = client.post(
-        "/api/v1/partners", headers=world.auth("town_a"), json={"vendor": "nobody"}
+        "/api/v1/partners",
+        headers=world.auth("town_a"),
+        json={"municipality": "town-a", "vendor": "nobody"},
     )
-    assert unknown.status_code == 422
+    assert unknown.status_code == 404
     assert unknown.json()["errors"][0]["field"] == "vendor"
     again = client.post(
-        "/api/v1/partners", headers=world.auth("town_a"), json={"vendor": "vendor-x"}
+        "/api/v1/partners",
+        headers=world.auth("town_a"),
+        json={"municipality": "town-a", "vendor": "vendor-x"},
     )
     assert again.status_code == 409
     pmo = client.post(

@@ -38,7 +38,7 @@ def test_the_pmo_names_both_parties_of_the_right_kinds(client: TestClient, world
         "name": "x",
     }
     response = client.post("/api/v1/projects", headers=pmo, json=swapped)
-    assert response.status_code == 422
+    assert response.status_code == 404
     assert response.json()["errors"][0]["field"] == "municipality_id"
     good = {**missing_vendor, "vendor_id": world.orgs["vendor_y"].id, "consortium": "west"}
     assert client.post("/api/v1/projects", headers=pmo, json=good).status_code == 201

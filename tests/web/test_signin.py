@@ -181,10 +181,10 @@ def test_links_are_issued_by_the_pmo_or_the_tokens_own_organisation(
     town_a = token_id(db, world, "town_a")
     assert issue(client, world, "pmo", town_a)[0] == 201
     assert issue(client, world, "town_a", town_a)[0] == 201
-    assert issue(client, world, "town_b", town_a)[0] == 422
-    assert issue(client, world, "vendor_x", town_a)[0] == 422
+    assert issue(client, world, "town_b", town_a)[0] == 404
+    assert issue(client, world, "vendor_x", town_a)[0] == 404
     assert issue(client, world, "town_a_read_only", town_a)[0] == 403
-    assert issue(client, world, "pmo", 999_999)[0] == 422
+    assert issue(client, world, "pmo", 999_999)[0] == 404
 
 
 def test_the_command_line_prints_a_link_for_a_token(
