@@ -84,7 +84,8 @@ def new_project(url: str, label: str) -> int:
 
 
 def _import(url: str, project_id: int, data: bytes) -> Run:
-    from service.imports.flow import ImportOptions, run_import
+    from service.imports.options import ImportOptions
+    from service.imports.service import run_import
 
     settings = Settings(database_url=url)
     engine = create_db_engine(settings)
@@ -98,7 +99,7 @@ def _import(url: str, project_id: int, data: bytes) -> Run:
             session,
             project,
             actor,
-            data,
+            io.BytesIO(data),
             ImportOptions(file_name="wbs.xlsx"),
             settings.import_limits,
         )
@@ -118,7 +119,7 @@ def _import(url: str, project_id: int, data: bytes) -> Run:
 
 def _baseline() -> Run:
     """What a process that has imported the service, and done nothing else, holds."""
-    import service.imports.flow  # noqa: F401
+    import service.imports.service  # noqa: F401
 
     return Run(0.0, _peak_mb())
 

@@ -60,10 +60,20 @@ class DateContext:
 
     era: Era | None = None
     last_day: date | None = None
+    # The fiscal year the sheet's title names (令和7年度 WBS): April to December fall in it,
+    # January to March in the year after. Used only until a date with a year is read.
+    fiscal_year: int | None = None
 
     @property
     def year(self) -> int | None:
         return self.last_day.year if self.last_day else None
+
+    def year_of(self, month: int) -> int | None:
+        if self.last_day is not None:
+            return self.last_day.year
+        if self.fiscal_year is not None:
+            return self.fiscal_year if month >= 4 else self.fiscal_year + 1
+        return None
 
     def remember(self, day: date, era: Era | None) -> None:
         self.last_day = day
@@ -80,6 +90,11 @@ _PATTERNS = [
     # 2015年10月5日, 令和7年3月31日, 28年1月5日, 10月5日, with 上旬/中旬/下旬/初/末 instead of a day
     re.compile(
         rf"^(?:(?:{_ERA_TOKEN})?{_YEAR}\s*年\s*)?(?P<month>\d{{1,2}})\s*月\s*"
+        r"(?:(?P<day>\d{1,2})\s*日|(?P<part>上旬|中旬|下旬|初旬|初め|初|頭|末|中))?$"
+    ),
+    # R7.1月下旬, R7.3月末, H27.10月, R6.4月上旬: a short era year, then the month in words
+    re.compile(
+        rf"^{_ERA_TOKEN}{_YEAR}{_SEP}(?P<month>\d{{1,2}})\s*月\s*"
         r"(?:(?P<day>\d{1,2})\s*日|(?P<part>上旬|中旬|下旬|初旬|初め|初|頭|末|中))?$"
     ),
     # R6.4, 2015/10 (a month alone: it needs an era or a four-digit year)
@@ -112,11 +127,15 @@ def _era(token: str) -> Era:
 
 
 def _resolve_year(
-    era_token: str | None, year_text: str | None, context: DateContext, original: str
+    era_token: str | None,
+    year_text: str | None,
+    context: DateContext,
+    original: str,
+    month: int | None,
 ) -> tuple[int | None, Era | None]:
     """The Western year, and the era it was written in (if any)."""
     if year_text is None:
-        return (context.year, None)
+        return (context.year_of(month or 4), None)
     number = 1 if year_text == "元" else int(year_text)
     if era_token:
         era = _era(era_token)
@@ -147,7 +166,14 @@ def _from_match(
     match: re.Match[str], role: Role, context: DateContext, original: str
 ) -> ParsedDate:
     groups = match.groupdict()
-    year, era = _resolve_year(groups.get("era"), groups.get("year"), context, original)
+    month_text = groups.get("month")
+    year, era = _resolve_year(
+        groups.get("era"),
+        groups.get("year"),
+        context,
+        original,
+        int(month_text) if month_text else None,
+    )
     if year is None:
         raise DateError(f"{original!r}: no year is given and no date with a year comes before it")
     if groups.get("fiscal") is not None or "年度" in original:
@@ -198,16 +224,20 @@ _YEARLESS_LOOKBACK = timedelta(days=183)
 def _from_match_rolling(
     match: re.Match[str], role: Role, context: DateContext, original: str
 ) -> ParsedDate:
-    parsed = _from_match(match, role, context, original)
     previous = context.last_day
-    if (
-        match.groupdict().get("year") is None
-        and previous
-        and parsed.day < previous - _YEARLESS_LOOKBACK
-    ):
-        ahead = DateContext(
-            era=context.era, last_day=previous.replace(year=previous.year + 1, day=1)
-        )
+    if match.groupdict().get("year") is not None or previous is None:
+        return _from_match(match, role, context, original)
+    ahead = DateContext(
+        era=context.era,
+        last_day=previous.replace(year=previous.year + 1, day=1),
+        fiscal_year=context.fiscal_year,
+    )
+    try:
+        parsed = _from_match(match, role, context, original)
+    except DateError:
+        # 2/29 after 12/1: no such day this year, and the next year's February is meant.
+        return _from_match(match, role, ahead, original)
+    if parsed.day < previous - _YEARLESS_LOOKBACK:
         parsed = _from_match(match, role, ahead, original)
     return parsed
 
@@ -267,3 +297,92 @@ def parse_date(
             context.remember(parsed.day, era)
             return parsed
     raise DateError(f"{original!r} is not a date this importer can read")
+
+
+# What joins a period's two ends in one cell: 〜 (wave dash) and ～ (full-width tilde) first.
+_PERIOD_JOINS = re.compile(r"\s*(?:~|〜|～|から|→|–|—|\s[-－]\s)\s*")
+# An end that names only its day (4月1日～30日) or its month and day (R7.4.1～6.30).
+_DAY_ONLY = re.compile(r"^(?P<day>\d{1,2})\s*日?$")
+_MONTH_DAY_DOTTED = re.compile(r"^(?P<month>\d{1,2})\.(?P<day>\d{1,2})$")
+
+
+def _split_period(text: str) -> tuple[str, str] | None:
+    parts = _PERIOD_JOINS.split(text, maxsplit=1)
+    if len(parts) == 2:
+        return parts[0], parts[1]
+    # 2025/4/1-2025/6/30: a hyphen joins the ends only where both sides read as days.
+    for index, char in enumerate(text):
+        if char in "-－" and 0 < index < len(text) - 1:
+            left, right = text[:index].strip(), text[index + 1 :].strip()
+            try:
+                if parse_date(left, Role.start) and parse_date(right, Role.end, DateContext()):
+                    return left, right
+            except DateError:
+                continue
+    return None
+
+
+def _end_of_period(
+    text: str, start: ParsedDate | None, context: DateContext, epoch: datetime
+) -> ParsedDate | None:
+    normalised = _normalise(text)
+    if start is not None:
+        day_only = _DAY_ONLY.match(normalised)
+        if day_only:
+            day = _checked_day(start.day.year, start.day.month, int(day_only["day"]), text)
+            return ParsedDate(day, text)
+        dotted = _MONTH_DAY_DOTTED.match(normalised)
+        if dotted:
+            parsed = parse_date(
+                f"{dotted['month']}/{dotted['day']}", Role.end, context, epoch=epoch
+            )
+            return ParsedDate(parsed.day, text) if parsed else None
+    return parse_date(text, Role.end, context, epoch=epoch)
+
+
+def parse_period(
+    value: object, context: DateContext | None = None, *, epoch: datetime = EXCEL_EPOCH_1900
+) -> tuple[ParsedDate | None, ParsedDate | None]:
+    """A period written in one cell, as (start, end).
+
+    2025/4/1～2025/6/30, R7.4.1～R7.6.30, 4/1〜6/30 (the year from the dates around it or the
+    title's 年度), 令和7年4月～9月 (the end takes the start's year). One part alone (令和7年度,
+    4月, a date cell) is both the start and the end of what it names.
+    """
+    context = context if context is not None else DateContext()
+    if value is None or not isinstance(value, str):
+        return (
+            parse_date(value, Role.start, context, epoch=epoch),
+            parse_date(value, Role.end, context, epoch=epoch),
+        )
+    text = value.strip()
+    ends = _split_period(text) if text else None
+    if ends is None:
+        return (
+            parse_date(text, Role.start, context, epoch=epoch),
+            parse_date(text, Role.end, context, epoch=epoch),
+        )
+    start = parse_date(ends[0], Role.start, context, epoch=epoch) if ends[0] else None
+    end = _end_of_period(ends[1], start, context, epoch) if ends[1] else None
+    if start is not None and end is not None and end.day < start.day and end.text is not None:
+        # 令和7年10月～3月: an end without its year, before the start, is in the year after.
+        # An end still before its start is the service's to refuse, as for two date columns.
+        ahead = DateContext(context.era, start.day.replace(year=start.day.year + 1, day=1))
+        end = _end_of_period(ends[1], start, ahead, epoch)
+    return start, end
+
+
+_FISCAL_YEAR = re.compile(rf"(?:{_ERA_TOKEN}{_YEAR}|(?P<western>20\d\d))\s*年度")
+
+
+def fiscal_year_in(text: str) -> DateContext | None:
+    """The fiscal year a title names (令和7年度 住民記録システム WBS, 2025年度), as what it tells
+    the dates under it that omit their year (4/1〜6/30)."""
+    match = _FISCAL_YEAR.search(unicodedata.normalize("NFKC", text))
+    if match is None:
+        return None
+    if match["western"]:
+        return DateContext(fiscal_year=int(match["western"]))
+    era = _era(match["era"])
+    year = era.to_western(1 if match["year"] == "元" else int(match["year"]))
+    return DateContext(era=era, fiscal_year=year)

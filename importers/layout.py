@@ -1,68 +1,21 @@
-"""Finding the header row and what each column means, in sheets written for people."""
+"""What each column of a header means, in sheets written for people.
+
+A header is one row, or two with a group row above (予定 over 開始/終了, 役割分担 over one column
+per party); a Gantt sheet's calendar grid beside it is set aside whole (grid.py). Which header
+reading a sheet has is chosen by readings.py, from the values under each.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from importers.fields import ACTUAL_PERIOD, DONE_MARK, PERIOD, PERIOD_DAYS, Vocabulary
+from importers.sources import column_letter
 from importers.values import clean_text, key, party_of
 
 HEADER_SEARCH_ROWS = 30
 
-# Field → header words, Japanese and English; compared after `key()` folding.
-SYNONYMS: dict[str, tuple[str, ...]] = {
-    "id": ("id", "内部id", "システムid", "wbs-sync id", "wbssyncid", "item id"),
-    "code": (
-        "項番", "no", "no.", "№", "番号", "wbs番号", "wbsno", "wbs no", "wbs id", "wbsid",
-        "wbs", "wbsコード", "項目番号", "作業番号", "管理番号", "タスクid", "task id", "code",
-        "outline number",
-    ),
-    "title": (
-        "作業項目", "作業名", "タスク名", "タスク", "作業", "項目", "項目名", "件名",
-        "作業内容名", "task name", "task", "name", "title", "activity", "work item",
-    ),
-    "parent_code": ("親項番", "親番号", "上位項番", "親", "parent", "parent code"),
-    "level1": ("大項目", "大分類", "フェーズ", "工程", "phase"),
-    "level2": ("中項目", "中分類"),
-    "level3": ("小項目", "小分類", "細目"),
-    "description": (
-        "説明", "作業内容", "内容", "詳細", "概要", "作業概要", "description", "details",
-    ),
-    "responsibility": (
-        "担当", "役割分担", "分担", "主担当", "実施者", "実施主体", "責任", "担当区分", "作業主体",
-        "owner", "responsibility", "responsible", "role",
-    ),
-    "assignee": (
-        "担当課", "担当者", "担当部署", "所管課", "担当部門", "担当者名", "assignee", "assigned to",
-        "resource names", "person in charge",
-    ),
-    "planned_start": (
-        "開始予定日", "予定開始", "予定開始日", "開始予定", "開始日", "開始", "着手予定日",
-        "予定開始日付", "start", "start date", "planned start", "baseline start",
-    ),
-    "planned_end": (
-        "終了予定日", "予定終了", "予定終了日", "終了予定", "完了予定日", "完了予定", "終了日",
-        "終了", "期限", "期日", "納期", "締切", "締め切り", "完了期限", "finish", "finish date",
-        "end", "end date", "due", "due date", "deadline", "planned finish", "baseline finish",
-    ),
-    "actual_start": (
-        "実績開始", "開始実績", "実績開始日", "着手日", "実開始日", "actual start",
-    ),
-    "actual_end": (
-        "実績終了", "終了実績", "実績終了日", "完了日", "実終了日", "完了実績", "actual finish",
-        "actual end",
-    ),
-    "progress": (
-        "進捗率", "進捗", "進捗(%)", "達成率", "完了率", "%complete", "% complete", "progress",
-    ),
-    "status": ("状況", "ステータス", "状態", "進捗状況", "対応状況", "status", "state"),
-    "predecessors": (
-        "先行作業", "先行", "前提作業", "先行タスク", "依存関係", "predecessors", "predecessor",
-        "depends on",
-    ),
-    "deliverable": ("成果物", "成果品", "deliverable", "deliverables", "output"),
-    "notes": ("備考", "メモ", "コメント", "特記事項", "notes", "note", "remarks", "comments"),
-}  # fmt: skip
 # Group headers that qualify the columns below them (予定 over 開始/終了).
 GROUPS: dict[str, str] = {
     **dict.fromkeys(["予定", "計画", "planned", "plan", "baseline"], "planned"),
@@ -73,20 +26,27 @@ _START_WORDS = {key(w) for w in ("開始", "開始日", "着手", "着手日", "
 _END_WORDS = {
     key(w) for w in ("終了", "終了日", "完了", "完了日", "期限", "finish", "end", "to", "至")
 }
+_PERIOD_WORDS = {key(w) for w in ("期間", "日程", "時期", "スケジュール", "period", "schedule")}
+# Headers of the notations (fields.NOTATIONS); compared after key() folding.
+_NOTATION_WORDS = {
+    **dict.fromkeys(
+        [key(w) for w in ("期間", "実施期間", "作業期間", "予定期間", "計画期間", "スケジュール",
+                          "日程", "実施時期", "時期", "予定時期", "period", "schedule")],
+        PERIOD,
+    ),
+    **dict.fromkeys([key(w) for w in ("実績期間", "実施実績", "actual period")], ACTUAL_PERIOD),
+    **dict.fromkeys(
+        [key(w) for w in ("完了", "済", "済み", "完了済", "完了済み", "完了チェック", "チェック",
+                          "完了フラグ", "完", "done", "check", "✓", "✔")],
+        DONE_MARK,
+    ),
+}  # fmt: skip
+# A 手順 (step) column holds either the codes (①-1) or the step's name (① 推進体制の立上げ):
+# its values decide (readings.py).
+STEP_COLUMN = "step?"
+_STEP_WORDS = {key(w) for w in ("手順", "ステップ", "step", "手順名", "ステップ名")}
 
-_BY_WORD: dict[str, str] = {key(word): name for name, words in SYNONYMS.items() for word in words}
-FIELDS = tuple(SYNONYMS)
 MARK_PREFIX = "marks:"
-
-
-def column_letter(index: int) -> str:
-    """0 → A, 25 → Z, 26 → AA."""
-    letters = ""
-    index += 1
-    while index:
-        index, remainder = divmod(index - 1, 26)
-        letters = chr(65 + remainder) + letters
-    return letters
 
 
 def column_index(letter: str) -> int:
@@ -100,8 +60,8 @@ def column_index(letter: str) -> int:
     return number - 1
 
 
-def classify(header: str, group: str | None = None) -> str | None:
-    """What a header means: a field name, `marks:<party>`, or None when unknown."""
+def classify(header: str, vocabulary: Vocabulary, group: str | None = None) -> str | None:
+    """What a header means: a field name, `marks:<party>`, a notation, or None when unknown."""
     word = key(header)
     if not word:
         return None
@@ -111,26 +71,48 @@ def classify(header: str, group: str | None = None) -> str | None:
         if party:
             return MARK_PREFIX + party
     if group_kind in ("planned", "actual"):
-        if word in _START_WORDS:
-            return f"{group_kind}_start"
-        if word in _END_WORDS:
-            return f"{group_kind}_end"
+        # 予定 over 開始 is planned_start: the group names the pair, the word its end.
+        end = "start" if word in _START_WORDS else "end" if word in _END_WORDS else None
+        if end and f"{group_kind}_{end}" in vocabulary.by_name:
+            return f"{group_kind}_{end}"
+        if word in _PERIOD_WORDS:
+            return PERIOD if group_kind == "planned" else ACTUAL_PERIOD
     if group:
-        combined = _BY_WORD.get(key(group) + word)
+        combined = vocabulary.field_of(key(group) + word)
         if combined:
             return combined
-    if word in _BY_WORD:
-        return _BY_WORD[word]
+    named = vocabulary.field_of(word) or _NOTATION_WORDS.get(word)
+    if named:
+        return named
+    if word in _STEP_WORDS:
+        return STEP_COLUMN
     party = party_of(header)
     return MARK_PREFIX + party if party else None
+
+
+@dataclass(frozen=True)
+class Ignored:
+    """A column the import does not read, and why."""
+
+    column: str  # a letter, or a span such as M:NM
+    header: str
+    reason: str
+
+
+UNKNOWN = "no field has this header; map it if it holds one"
 
 
 @dataclass
 class Layout:
     header_rows: tuple[int, ...]  # 1-based sheet rows
-    columns: dict[int, str]  # column index → field or marks:<party>
+    columns: dict[int, str]  # column index → field, marks:<party> or a notation
     headers: dict[int, str]  # column index → header text as written
-    ignored: list[tuple[str, str]] = field(default_factory=list)  # (letter, header)
+    ignored: list[Ignored] = field(default_factory=list)
+    # The Gantt chart's calendar, never read; its columns do not count against the column cap.
+    grid: range = range(0)
+    # Further columns whose header names a field another column already has: the values
+    # decide which is read (readings.py), the rest are ignored.
+    duplicates: dict[int, str] = field(default_factory=dict)
 
     @property
     def first_data_row(self) -> int:
@@ -146,18 +128,51 @@ class Layout:
             shown.setdefault(name, []).append(column_letter(index))
         return shown
 
+    def letter_of(self, name: str) -> str | None:
+        found = self.mapping().get(name)
+        return found[0] if found else None
 
-def _texts(row: Sequence[object]) -> list[str]:
+    def settle(self) -> Layout:
+        """The layout with its leftover duplicates ignored, and a period column set aside when
+        the sheet has its own start and end columns."""
+        ignored = list(self.ignored)
+        for index, name in sorted(self.duplicates.items()):
+            read = self.letter_of(name)
+            reason = f"{read} is read as {name}" if read else f"not read as {name}"
+            ignored.append(Ignored(column_letter(index), self.headers.get(index, ""), reason))
+        columns = dict(self.columns)
+        for index, name in sorted(self.columns.items()):
+            days = PERIOD_DAYS.get(name)
+            if days and all(day in columns.values() for day in days):
+                letters = " and ".join(str(self.letter_of(day)) for day in days)
+                reason = f"a period, but the sheet has its own {days[0]} and {days[1]} ({letters})"
+                ignored.append(Ignored(column_letter(index), self.headers[index], reason))
+                del columns[index]
+        ignored.sort(key=lambda item: (len(item.column.split(":")[0]), item.column))
+        return Layout(self.header_rows, columns, self.headers, ignored, self.grid, {})
+
+
+def texts_of(row: Sequence[object]) -> list[str]:
     return [clean_text(value) or "" for value in row]
 
 
-def _layout_of(upper: list[str], lower: list[str] | None, rows: tuple[int, ...]) -> Layout:
+def reading_of(
+    upper: list[str],
+    lower: list[str] | None,
+    rows: tuple[int, ...],
+    vocabulary: Vocabulary,
+    grid: range = range(0),
+) -> Layout:
+    """The meaning of each column under a header of one row, or of two (a group row above)."""
     columns: dict[int, str] = {}
     headers: dict[int, str] = {}
-    ignored: list[tuple[str, str]] = []
+    duplicates: dict[int, str] = {}
+    ignored: list[Ignored] = []
     group = ""
     width = max(len(upper), len(lower or []))
     for index in range(width):
+        if index in grid:
+            continue
         top = upper[index] if index < len(upper) else ""
         bottom = (lower[index] if index < len(lower) else "") if lower is not None else ""
         # A merged group header is written once, in its first column: it carries rightwards.
@@ -166,55 +181,33 @@ def _layout_of(upper: list[str], lower: list[str] | None, rows: tuple[int, ...])
         elif not bottom:
             group = ""
         if lower is None or not bottom:
-            meaning, shown = classify(top) if top else None, top
+            meaning, shown = classify(top, vocabulary) if top else None, top
         else:
-            meaning = classify(bottom, group) or classify(bottom)
+            meaning = classify(bottom, vocabulary, group) or classify(bottom, vocabulary)
             shown = f"{group} {bottom}".strip() if group else bottom
         if not shown:
             continue
-        if meaning is None or (meaning in columns.values() and not meaning.startswith(MARK_PREFIX)):
-            ignored.append((column_letter(index), shown))
-            continue
-        columns[index] = meaning
         headers[index] = shown
-    return Layout(rows, columns, headers, ignored)
-
-
-def _score(layout: Layout) -> int:
-    names = layout.fields()
-    if not names & {"title", "level1", "level2", "level3"}:
-        return 0
-    marks = {name for name in names if name.startswith(MARK_PREFIX)}
-    # One party's word alone is as likely a data cell (ベンダー) as a mark column's header.
-    return len(names - marks) + (1 if len(marks) == 2 else 0)
-
-
-def detect_layout(top_rows: Sequence[Sequence[object]], first_row_number: int = 1) -> Layout | None:
-    """The best header (one row, or two with a group row above) among the first rows."""
-    texts = [_texts(row) for row in top_rows[:HEADER_SEARCH_ROWS]]
-    best: tuple[tuple[int, int], Layout] | None = None
-    for offset, row in enumerate(texts):
-        number = first_row_number + offset
-        candidates = [_layout_of(row, None, (number,))]
-        if offset + 1 < len(texts) and any(row):
-            candidates.append(_layout_of(row, texts[offset + 1], (number, number + 1)))
-        for candidate in candidates:
-            # On equal scores the single row wins: a second row must add meaning to count.
-            rank = (_score(candidate), -len(candidate.header_rows))
-            if rank[0] >= 2 and (best is None or rank > best[0]):
-                best = (rank, candidate)
-    return best[1] if best else None
+        if meaning is None:
+            ignored.append(Ignored(column_letter(index), shown, UNKNOWN))
+        elif meaning in columns.values() and not meaning.startswith(MARK_PREFIX):
+            duplicates[index] = meaning
+        else:
+            columns[index] = meaning
+    return Layout(rows, columns, headers, ignored, grid, duplicates)
 
 
 def layout_from_mapping(
-    mapping: dict[str, str], header_row: int, header: Sequence[object]
+    mapping: dict[str, str], header_row: int, header: Sequence[object], vocabulary: Vocabulary
 ) -> Layout:
     """The caller's own mapping (field → column letter or header text), for when detection errs."""
-    texts = _texts(header)
+    texts = texts_of(header)
     columns: dict[int, str] = {}
     for name, where in mapping.items():
-        if name not in FIELDS and not name.startswith(MARK_PREFIX):
-            raise ValueError(f"mapping: {name!r} is not a field (fields: {', '.join(FIELDS)})")
+        if name not in vocabulary.names and not name.startswith(MARK_PREFIX):
+            raise ValueError(
+                f"mapping: {name!r} is not a field (fields: {', '.join(vocabulary.names)})"
+            )
         matches = [i for i, text in enumerate(texts) if text and key(text) == key(where)]
         if matches:
             columns[matches[0]] = name
@@ -228,6 +221,8 @@ def layout_from_mapping(
             ) from None
     headers = {index: texts[index] if index < len(texts) else "" for index in columns}
     ignored = [
-        (column_letter(i), text) for i, text in enumerate(texts) if text and i not in columns
+        Ignored(column_letter(i), text, "not in the mapping")
+        for i, text in enumerate(texts)
+        if text and i not in columns
     ]
     return Layout((header_row,), columns, headers, ignored)

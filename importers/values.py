@@ -15,12 +15,21 @@ class ValueProblem(ValueError):
     """A cell's value cannot be read; the message says what was expected."""
 
 
+# Kana and kanji: a line break between two of them is where the cell wrapped a word
+# (推進体制の\n立上げ), not a space the writer typed.
+_KANA_KANJI = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_WRAPPED = re.compile(rf"(?<=[{_KANA_KANJI}])[ \t\u3000]*[\r\n]+[ \t\u3000]*(?=[{_KANA_KANJI}])")
+
+
 def clean_text(value: object) -> str | None:
-    """Cell text with its whitespace normalised: line breaks and runs of blanks become one space."""
+    """Cell text with its whitespace normalised: line breaks and runs of blanks become one space,
+    and a line break inside a Japanese word goes."""
     if value is None:
         return None
-    text = str(value).replace("\u3000", " ")
-    text = re.sub(r"\s+", " ", text).strip()
+    text = str(value)
+    if "\n" in text or "\r" in text:
+        text = _WRAPPED.sub("", text)
+    text = re.sub(r"\s+", " ", text.replace("\u3000", " ")).strip()
     return text or None
 
 
@@ -134,9 +143,25 @@ _STATUS_WORDS = {
 }
 
 
+# Words that say only "not done yet" (未了): the progress beside them tells whether work began.
+_OPEN_WORDS = {key(word) for word in ("未了", "未完了", "未完", "not done", "incomplete")}
+# A dash in a status or progress cell is a blank written out.
+_DASHES = {"-", "－", "ー", "―", "—", "–", "‐", "−", "ｰ"}
+
+
+def is_blank_word(text: str) -> bool:
+    return text.strip() in _DASHES
+
+
+def says_not_done(value: object) -> bool:
+    """未了: not done, neither started nor not by itself."""
+    text = clean_text(value)
+    return text is not None and key(text) in _OPEN_WORDS
+
+
 def read_status(value: object) -> StatusValue | None:
     text = clean_text(value)
-    if text is None:
+    if text is None or is_blank_word(text) or key(text) in _OPEN_WORDS:
         return None
     status = _STATUS_WORDS.get(key(text).replace("-", ""))
     if status is None:
@@ -145,6 +170,9 @@ def read_status(value: object) -> StatusValue | None:
             "use 未着手, 作業中, 遅延, 保留, 完了 or 対象外"
         )
     return status
+
+
+_PROGRESS_WORDS = {"半分": 50, "半ば": 50, "済": 100, "完了": 100, "未着手": 0, "未": 0}
 
 
 def read_progress(value: object, number_format: str | None = None) -> int | None:
@@ -159,6 +187,10 @@ def read_progress(value: object, number_format: str | None = None) -> int | None
             number *= 100
     else:
         text = unicodedata.normalize("NFKC", str(value)).strip().replace(" ", "")
+        if is_blank_word(text):
+            return None
+        if text in _PROGRESS_WORDS:
+            return _PROGRESS_WORDS[text]
         match = re.fullmatch(r"(\d+(?:\.\d+)?)(%?)", text)
         if not match:
             raise ValueProblem(f"{value!r} is not a progress percentage: write 0–100 or 80%")
@@ -169,17 +201,25 @@ def read_progress(value: object, number_format: str | None = None) -> int | None
 
 
 _TRAILING_SEPARATORS = ".-"
-_LETTERED = re.compile(r"^[(（]?([ア-ンa-zA-Zｱ-ﾝ])[)）.．]?$")
+_LETTER = r"[ア-ンa-zA-Zｱ-ﾝ]"
+_LETTERED = re.compile(rf"^[(（]?({_LETTER})[)）.．]?$")
+_LETTERED_LAST = re.compile(rf"^(?P<stem>.+?)[-.](?P<letter>{_LETTER})$")
+# Numbers as chapters and bracketed items write them: 第1章, (1), 1), （3）.
+_WRAPPED_NUMBER = re.compile(r"^(?:第(?P<chapter>\d+)[章節部編項]|[(]?(?P<number>\d+)[)])$")
 
 
 def read_code(value: object) -> str | None:
-    """`１－２` → `1-2`, `①-1` → `1-1`, `1.2.3.` → `1.2.3`; ints and 1.0-style floats alike."""
+    """`１－２` → `1-2`, `①-1` → `1-1`, `1.2.3.` → `1.2.3`, `第1章`, `(1)` and `1)` → `1`; ints
+    and 1.0-style floats alike."""
     if value is None:
         return None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     text = unicodedata.normalize("NFKC", str(value)).strip()
     text = re.sub(r"\s+", "", text).replace("ー", "-").replace("－", "-").replace("‐", "-")
+    wrapped = _WRAPPED_NUMBER.match(text)
+    if wrapped:
+        return wrapped["chapter"] or wrapped["number"]
     text = text.rstrip(_TRAILING_SEPARATORS)
     return text or None
 
@@ -190,9 +230,43 @@ def lettered_suffix(code: str) -> str | None:
     return unicodedata.normalize("NFKC", match.group(1)) if match else None
 
 
+def numbered_stem(code: str) -> str:
+    """The numbered item a lettered code hangs under: `3-2-ア` → `3-2`; `3-2` itself."""
+    match = _LETTERED_LAST.match(code)
+    return match["stem"] if match else code
+
+
+_DONE_MARKS = {
+    key(word)
+    for word in ("済", "済み", "完", "完了", "完了済", "完了済み", "done", "yes", "y", "true", "1")
+} | set("○〇◯●✓✔☑レ◎")
+_UNDONE_MARKS = {key(word) for word in ("未", "未了", "no", "n", "false", "0")} | set("×✗□")
+
+
+def read_done_mark(value: object) -> bool | None:
+    """A completion column: 済, ○, ✓ (done); 未, × (not yet); blank says nothing."""
+    if isinstance(value, bool):
+        return value
+    text = clean_text(value)
+    if text is None or is_blank_word(text):
+        return None
+    word = key(text)
+    if word in _DONE_MARKS:
+        return True
+    if word in _UNDONE_MARKS:
+        return False
+    raise ValueProblem(
+        f"{text!r} is not a completion mark: write 済 or ○ when the item is done, leave it blank"
+        " when it is not"
+    )  # fmt: skip
+
+
 _PREDECESSOR_SPLIT = re.compile(r"[,、，;；\s]+")
-# Microsoft Project writes links as 3FS+2d: the code, then the link type and a lag.
-_LINK_SUFFIX = re.compile(r"(?:FS|SS|FF|SF)(?:[+-]\d+(?:\.\d+)?\s*[a-z日]*)?$", re.IGNORECASE)
+# Microsoft Project writes links as 3FS+2d or 2FS+0 days: the code, the link type, a lag.
+_LINK_SUFFIX = re.compile(
+    r"(?<=\S)(?:FS|SS|FF|SF)(?:\s*[+-]\s*\d+(?:\.\d+)?\s*(?:[a-z]+|営業日|日)?)?(?=$|[,、，;；\s])",
+    re.IGNORECASE,
+)
 
 
 def read_predecessors(value: object) -> list[str]:
@@ -200,8 +274,10 @@ def read_predecessors(value: object) -> list[str]:
     if text is None:
         return []
     codes = []
-    for token in _PREDECESSOR_SPLIT.split(unicodedata.normalize("NFKC", text)):
-        code = read_code(_LINK_SUFFIX.sub("", token))
+    for token in _PREDECESSOR_SPLIT.split(
+        _LINK_SUFFIX.sub("", unicodedata.normalize("NFKC", text))
+    ):
+        code = read_code(token)
         if code and code not in codes:
             codes.append(code)
     return codes

@@ -226,7 +226,8 @@ def _progress(rows: int) -> None:
 def _import(args: argparse.Namespace) -> int:
     from service.changes.models import ChangeSource
     from service.changes.service import Actor
-    from service.imports.flow import ImportOptions, run_import
+    from service.imports.options import ImportOptions
+    from service.imports.service import run_import
     from service.organisations.service import get_organisation_by_code
     from service.projects.models import Project
 
@@ -248,15 +249,10 @@ def _import(args: argparse.Namespace) -> int:
             file_name=path.name, sheet=args.sheet, dry_run=args.dry_run, prune=args.prune
         )
         try:
-            result = run_import(
-                session,
-                project,
-                actor,
-                path.read_bytes(),
-                options,
-                settings.import_limits,
-                _progress,
-            )
+            with path.open("rb") as upload:
+                result = run_import(
+                    session, project, actor, upload, options, settings.import_limits, _progress
+                )
         except ServiceError as error:
             print(file=sys.stderr)
             _print_sheet_errors(error)

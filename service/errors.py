@@ -32,6 +32,12 @@ class SheetDiagnostic(BaseModel):
     column: str | None = Field(description="Column letter, e.g. `E`.")
     value: str | None = Field(description="The cell's text as read.")
     message: str
+    mapping: dict[str, str] | None = Field(
+        default=None,
+        description="For a problem said of a whole column: the `mapping` that reads the sheet "
+        "as it is written, to pass with the upload.",
+        examples=[{"marks:municipality": "D", "marks:vendor": "E"}],
+    )
 
 
 class StaleEntry(BaseModel):

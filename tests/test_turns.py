@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.config import Settings
-from service.imports import flow
+from service.imports import service as imports
 from service.main import create_app
 from service.sessions import ConnectionGate
 from tests.conftest import World
@@ -77,14 +77,14 @@ def test_an_import_in_progress_keeps_no_quick_call_waiting(
     settings: Settings, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     started, release = threading.Event(), threading.Event()
-    real_import = flow.run_import
+    real_import = imports.run_import
 
     def slow_import(*args: Any, **kwargs: Any) -> Any:
         started.set()
         release.wait(20)
         return real_import(*args, **kwargs)
 
-    monkeypatch.setattr(flow, "run_import", slow_import)
+    monkeypatch.setattr(imports, "run_import", slow_import)
     app = create_app(settings.model_copy(update={"db_busy_requests": 1}))
     project = world.projects["a_x"].id
     with TestClient(app) as client, ThreadPoolExecutor(2) as calls:

@@ -12,6 +12,8 @@ import tempfile
 from collections.abc import Iterator
 from typing import Any
 
+from service.imports.schemas import ImportCounts, ImportResult
+
 # What the command line shows of each list.
 SAMPLE = 20
 _CHUNK = 1 << 16
@@ -51,3 +53,60 @@ class AnswerList:
 
     def close(self) -> None:
         self._file.close()
+
+
+class ImportAnswer:
+    """The per-row lists of an import's answer, each on disk as it grows."""
+
+    def __init__(self) -> None:
+        self.created = AnswerList()
+        self.updated = AnswerList()
+        self.unchanged = AnswerList()
+        self.conflicts = AnswerList()
+
+    def lists(self) -> dict[str, AnswerList]:
+        return {
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "conflicts": self.conflicts,
+        }
+
+    def close(self) -> None:
+        for answer in self.lists().values():
+            answer.close()
+
+
+class ImportOutcome:
+    """An import's answer: the summary in memory, the per-row lists streamed from disk."""
+
+    def __init__(self, summary: ImportResult, answer: ImportAnswer) -> None:
+        self.summary = summary  # its per-row lists are empty: `chunks` fills them in
+        self.answer = answer
+
+    @property
+    def counts(self) -> ImportCounts:
+        return self.summary.counts
+
+    def sample(self, name: str) -> list[Any]:
+        """The first entries of a per-row list, for a person reading a terminal."""
+        return self.answer.lists()[name].sample
+
+    def chunks(self) -> Iterator[bytes]:
+        """The answer as JSON, in ImportResult's field order; closes the lists when done."""
+        spooled = self.answer.lists()
+        try:
+            summary = self.summary.model_dump(mode="json")
+            yield b"{"
+            for position, name in enumerate(ImportResult.model_fields):
+                yield (b"," if position else b"") + dumps(name) + b":"
+                if name in spooled:
+                    yield from spooled[name].chunks()
+                else:
+                    yield dumps(summary[name])
+            yield b"}"
+        finally:
+            self.answer.close()
+
+    def close(self) -> None:
+        self.answer.close()

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Path, Request, Response, UploadFile
@@ -9,9 +8,10 @@ from fastapi.responses import StreamingResponse
 from service.changes.service import Actor
 from service.config import Settings
 from service.deps import CurrentCaller, SessionDep, WritingCaller
-from service.errors import PayloadTooLarge, Unprocessable, problem_responses
+from service.errors import problem_responses
 from service.fields import MAX_ID
-from service.imports import flow
+from service.imports import service
+from service.imports.options import ImportOptions, parse_mapping
 from service.imports.schemas import ImportPage, ImportPreview, ImportRead, ImportResult
 from service.pagination import (
     DEFAULT_LIMIT,
@@ -46,36 +46,13 @@ HeaderRowField = Annotated[
 ]
 
 
-def _upload(request: Request, file: UploadFile) -> bytes:
-    settings: Settings = request.app.state.settings
-    limit = settings.import_limits.max_upload_bytes
-    data = file.file.read(limit + 1)
-    if len(data) > limit:
-        raise PayloadTooLarge(
-            f"the upload is larger than {settings.import_max_upload_mb} MiB; nothing was written"
-        )
-    return data
-
-
 def _options(
     file: UploadFile, sheet: str | None, mapping: str | None, header_row: int | None, **flags: bool
-) -> flow.ImportOptions:
-    parsed_mapping = None
-    if mapping:
-        try:
-            parsed_mapping = json.loads(mapping)
-        except json.JSONDecodeError:
-            parsed_mapping = None
-        if not isinstance(parsed_mapping, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in parsed_mapping.items()
-        ):
-            raise Unprocessable.for_field(
-                "mapping", 'must be a JSON object of field → column, e.g. {"title": "C"}'
-            )
-    return flow.ImportOptions(
+) -> ImportOptions:
+    return ImportOptions(
         file_name=file.filename or "upload",
         sheet=sheet,
-        mapping=parsed_mapping,
+        mapping=parse_mapping(mapping),
         header_row=header_row,
         **flags,
     )
@@ -112,8 +89,9 @@ def create_import(
     project = get_visible_project(session, caller, project_id)
     options = _options(file, sheet, mapping, header_row, dry_run=dry_run, prune=prune)
     settings: Settings = request.app.state.settings
-    outcome = flow.run_import(
-        session, project, Actor.of(caller), _upload(request, file), options, settings.import_limits
+    # The upload stays in the file the server spooled it to: it is never read whole.
+    outcome = service.run_import(
+        session, project, Actor.of(caller), file.file, options, settings.import_limits
     )
     # Streamed from the import's spooled lists: a 100,000-row answer is never built in memory.
     return StreamingResponse(
@@ -145,7 +123,7 @@ def preview_import(
     get_visible_project(session, caller, project_id)
     settings: Settings = request.app.state.settings
     options = _options(file, sheet, mapping, header_row)
-    return flow.preview(_upload(request, file), options, settings.import_limits)
+    return service.preview(file.file, options, settings.import_limits)
 
 
 @router.get("", responses=problem_responses(401, 404, 422, 429))
@@ -163,10 +141,10 @@ def list_imports(
     Each with its file name, checksum, sheet, who uploaded it and what it changed.
     """
     project = get_visible_project(session, caller, project_id)
-    rows = flow.list_imports(session, project, after_id=after_id(cursor), limit=limit)
+    rows = service.list_imports(session, project, after_id=after_id(cursor), limit=limit)
     next_cursor = next_id_cursor(rows, limit)
     link_next(request, response, next_cursor)
-    return ImportPage(items=[flow.to_read(r) for r in rows], next_cursor=next_cursor)
+    return ImportPage(items=[service.to_read(r) for r in rows], next_cursor=next_cursor)
 
 
 @router.get("/{import_id:int}", responses=problem_responses(401, 404, 422, 429))
@@ -181,4 +159,4 @@ def get_import(
     Its id is the `source_id` of the change events it wrote.
     """
     project = get_visible_project(session, caller, project_id)
-    return flow.to_read(flow.get_import(session, project, import_id))
+    return service.to_read(service.get_import(session, project, import_id))

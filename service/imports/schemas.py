@@ -15,8 +15,13 @@ class SheetSummary(BaseModel):
 
 
 class IgnoredColumn(BaseModel):
-    column: str
+    column: str = Field(description="Column letter, or a span such as `M:NM` for a Gantt grid.")
     header: str
+    reason: str | None = Field(
+        default=None,
+        description="Why the column is not read.",
+        examples=["no field has this header; map it if it holds one"],
+    )
 
 
 class FieldChangeRead(BaseModel):
@@ -89,7 +94,20 @@ class ImportResult(BaseModel):
                     ],
                     "header_rows": [4, 5],
                     "mapping": {"code": ["A"], "title": ["B"], "planned_end": ["F"]},
-                    "ignored_columns": [{"column": "L", "header": "工数"}],
+                    "ignored_columns": [
+                        {
+                            "column": "L",
+                            "header": "工数",
+                            "reason": "no field has this header; map it if it holds one",
+                        },
+                        {
+                            "column": "M:NN",
+                            "header": "the Gantt chart's calendar, 2025-04-01 – 2026-03-31, "
+                            "365 columns",
+                            "reason": "the bars of a Gantt chart are drawn, not data: the dates "
+                            "come from the task list",
+                        },
+                    ],
                     "counts": _COUNTS_EXAMPLE,
                     "created": [],
                     "updated": [
@@ -145,11 +163,55 @@ class ImportResult(BaseModel):
     skipped: list[SheetDiagnostic] = Field(description="Rows that are not items, and why.")
 
 
+class PreviewCell(BaseModel):
+    """One cell of a previewed row: what the sheet holds, and what the import made of it."""
+
+    column: str = Field(description="Column letter.")
+    header: str | None = Field(description="The column's header as read; null if it has none.")
+    value: JsonValue = Field(description="The cell as written (dates as ISO text).")
+    field: str | None = Field(description="The field the column is read as; null if ignored.")
+    read: JsonValue = Field(description="What the field became from this row.")
+
+
+class PreviewStep(BaseModel):
+    """What the row says of the national procedure's step, as written."""
+
+    number: str | None = Field(description="The step's circled number, e.g. `①`.")
+    name: str | None = Field(description="The step's name, from its group cell.")
+    code: str | None = Field(description="The row's code as written, e.g. `①-1`.")
+
+
 class PreviewRow(BaseModel):
     row: int
     code: str
     parent_code: str | None
     values: dict[str, JsonValue]
+    cells: list[PreviewCell] | None = Field(
+        default=None, description="The row's cells as written and as read, left to right."
+    )
+    step: PreviewStep | None = Field(
+        default=None, description="The national step the row's group and code name, if any."
+    )
+
+
+class HeaderReading(BaseModel):
+    """One way of reading the sheet's header, with how well the values under it read."""
+
+    header_rows: list[int]
+    mapping: dict[str, list[str]]
+    fields_explained: int = Field(description="Fields whose columns' values read as them.")
+    values_read: int = Field(description="Values under the header that read as their field.")
+    values_seen: int = Field(description="Values under the header that were tried.")
+
+
+class HeaderDetection(BaseModel):
+    """Which header reading was chosen, and the best other one."""
+
+    chosen: HeaderReading
+    alternative: HeaderReading | None = Field(
+        description="The best reading of another header (one row more or less)."
+    )
+    summary: str = Field(description="The choice in words.")
 
 
 class ImportPreview(BaseModel):
@@ -163,10 +225,64 @@ class ImportPreview(BaseModel):
                     "mapping": {"code": ["A"], "title": ["B"]},
                     "ignored_columns": [],
                     "rows": [
-                        {"row": 5, "code": "1", "parent_code": None, "values": {"title": "計画"}}
+                        {
+                            "row": 5,
+                            "code": "1-1",
+                            "parent_code": None,
+                            "values": {"title": "推進体制の検討", "responsibility": "joint"},
+                            "cells": [
+                                {
+                                    "column": "A",
+                                    "header": "大項目",
+                                    "value": "① 推進体制の立上げ",
+                                    "field": "level1",
+                                    "read": None,
+                                },
+                                {
+                                    "column": "B",
+                                    "header": "項番",
+                                    "value": "①-1",
+                                    "field": "code",
+                                    "read": "1-1",
+                                },
+                                {
+                                    "column": "C",
+                                    "header": "作業項目",
+                                    "value": "推進体制の検討",
+                                    "field": "title",
+                                    "read": "推進体制の検討",
+                                },
+                                {
+                                    "column": "D",
+                                    "header": "役割分担 団体",
+                                    "value": "◎",
+                                    "field": "marks:municipality",
+                                    "read": "joint",
+                                },
+                            ],
+                            "step": {"number": "①", "name": "推進体制の立上げ", "code": "①-1"},
+                        }
                     ],
                     "errors": [],
                     "skipped": [],
+                    "detection": {
+                        "chosen": {
+                            "header_rows": [4, 5],
+                            "mapping": {"code": ["B"], "marks:municipality": ["D"]},
+                            "fields_explained": 6,
+                            "values_read": 118,
+                            "values_seen": 120,
+                        },
+                        "alternative": {
+                            "header_rows": [4],
+                            "mapping": {"code": ["B"], "responsibility": ["D"]},
+                            "fields_explained": 4,
+                            "values_read": 61,
+                            "values_seen": 120,
+                        },
+                        "summary": "rows 4–5 read as the header: 6 fields whose values read "
+                        "(118 of 120 values); row 4 alone would read 4 (61 of 120)",
+                    },
                 }
             ]
         }
@@ -180,6 +296,10 @@ class ImportPreview(BaseModel):
     rows: list[PreviewRow] = Field(description="The first rows as they would be read.")
     errors: list[SheetDiagnostic]
     skipped: list[SheetDiagnostic]
+    detection: HeaderDetection | None = Field(
+        default=None,
+        description="How the header was chosen; null when the request gave the mapping.",
+    )
 
 
 class ImportRead(BaseModel):

@@ -79,8 +79,8 @@ ITEM_FIELDS: tuple[ItemField, ...] = (
     ),
     ItemField(
         "responsibility", Kind.responsibility, Owner.plan, "F", "役割分担", "Responsibility",
-        ("担当", "分担", "主担当", "実施者", "実施主体", "責任", "担当区分", "作業主体", "owner",
-         "responsible", "role"),
+        ("担当", "分担", "主担当", "実施者", "実施主体", "責任", "担当区分", "作業主体", "役割",
+         "区分", "owner", "responsible", "role"),
     ),
     # The assignee (担当課) names who does the work, so it follows the work's owner.
     ItemField(

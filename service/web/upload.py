@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,9 +26,10 @@ from service.config import Settings
 from service.db import utcnow
 from service.errors import NotFound, PayloadTooLarge, ServiceError
 from service.fields import MAX_ID
-from service.imports import flow
-from service.imports.answer import AnswerList
+from service.imports import service as imports
+from service.imports.answer import AnswerList, ImportOutcome
 from service.imports.models import ImportRecord
+from service.imports.options import ImportOptions
 from service.imports.schemas import ImportCounts, MissingItem
 from service.params import ProjectIdPath
 from service.people.models import PendingUpload
@@ -101,9 +103,9 @@ def _entries(answer: AnswerList) -> list[Any]:
     return first_entries(answer.chunks(), SHOWN)
 
 
-def _diff(outcome: flow.ImportOutcome) -> Diff:
+def _diff(outcome: ImportOutcome) -> Diff:
     try:
-        plan, summary = outcome.plan, outcome.summary
+        plan, summary = outcome.answer, outcome.summary
         return Diff(
             counts=summary.counts,
             sheet=summary.sheet,
@@ -133,10 +135,11 @@ def _run(
     sheet: str | None,
     *,
     dry_run: bool,
-) -> flow.ImportOutcome:
-    options = flow.ImportOptions(file_name=file_name, sheet=sheet, dry_run=dry_run)
-    return flow.run_import(
-        session, project, Actor.of(person.caller), content, options, _limits(request)
+) -> ImportOutcome:
+    options = ImportOptions(file_name=file_name, sheet=sheet, dry_run=dry_run)
+    upload = io.BytesIO(content)
+    return imports.run_import(
+        session, project, Actor.of(person.caller), upload, options, _limits(request)
     )
 
 
@@ -170,7 +173,7 @@ def _upload_page(
         person=person,
         status=status,
         project=project,
-        past=[flow.to_read(record) for record in past],
+        past=[imports.to_read(record) for record in past],
         pending=pending,
         problem=problem,
         sheet_errors=problem.extra.get("sheet_errors", []) if problem else [],
@@ -190,7 +193,7 @@ def upload_page(
     cancelled: bool = False,
 ) -> Response:
     project = get_visible_project(session, person.caller, project_id)
-    record = flow.get_import(session, project, imported) if imported else None
+    record = imports.get_import(session, project, imported) if imported else None
     return _upload_page(request, session, person, project, imported=record, cancelled=cancelled)
 
 

@@ -23,8 +23,8 @@ from service.access import Caller, visible_projects
 from service.changes.feed import FeedEvent, FeedFilter, read_feed
 from service.changes.models import ChangeEvent, ChangeKind, FeedCounter
 from service.cursors import feed_cursor
-from service.imports.flow import to_read
 from service.imports.models import ImportRecord
+from service.imports.service import to_read
 from service.items.models import Item
 from service.organisations.models import Organisation
 from service.projects.models import Project

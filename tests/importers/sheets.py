@@ -5,10 +5,19 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import openpyxl
 from openpyxl.worksheet.worksheet import Worksheet
+
+from importers.sheet import ParsedSheet, parse_workbook
+from service.imports.reading import VOCABULARY
+
+
+def parse(data: bytes, name: str, **options: Any) -> ParsedSheet:
+    """The upload read as the service reads it: with the item fields' own vocabulary."""
+    return parse_workbook(io.BytesIO(data), name, VOCABULARY, **options)
 
 
 def workbook_bytes(
@@ -59,4 +68,15 @@ def with_formula(data: bytes, cell: str, formula: str, sheet_number: int = 1) ->
                 text = pattern.sub(rf"\1<f>{formula}</f>\2", text, count=1)
                 content = text.encode()
             target.writestr(info, content)
+    return out.getvalue()
+
+
+def rewritten(data: bytes, part: str, change: Callable[[bytes], bytes]) -> bytes:
+    """The workbook with one of its XML parts changed, the rest as openpyxl wrote them."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            content = source.read(info.filename)
+            target.writestr(info, change(content) if info.filename == part else content)
     return out.getvalue()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import calendar
 import unicodedata
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 from hypothesis import given
@@ -17,7 +17,9 @@ from importers.dates import (
     DateContext,
     DateError,
     Role,
+    fiscal_year_in,
     parse_date,
+    parse_period,
 )
 
 days = st.dates(min_value=date(1960, 1, 1), max_value=date(2060, 12, 31))
@@ -173,3 +175,120 @@ def test_normalisation_is_unicode_aware() -> None:
     parsed = parse_date("Ｒ７．３．３１", Role.end)
     assert parsed is not None
     assert parsed.day == date(2025, 3, 31)
+
+
+reiwa_days = st.dates(min_value=date(2019, 5, 1), max_value=date(2060, 12, 31))
+_PARTS = {"上旬": (1, 10), "中旬": (11, 20), "下旬": (21, 31), "初": (1, 1), "末": (31, 31)}
+
+
+@given(reiwa_days, st.sampled_from([*_PARTS, ""]))
+def test_a_short_era_year_with_a_month_in_words_spans_its_part_of_the_month(
+    day: date, part: str
+) -> None:
+    """R7.1月下旬, R7.3月末, R6.4月上旬, H27.10月: the era letter, the year, then the month."""
+    _name, letter, year = era_of(day.replace(day=1))
+    last = calendar.monthrange(day.year, day.month)[1]
+    low, high = _PARTS.get(part, (1, 31))
+    text = f"{letter}{year}.{day.month}月{part}"
+    start, end = parse_date(text, Role.start), parse_date(text, Role.end)
+    assert start is not None
+    assert end is not None
+    assert start.day == day.replace(day=min(low, last))
+    assert end.day == day.replace(day=min(high, last))
+    assert (start.text, end.text) == (text, text)
+
+
+def exact_forms(day: date) -> list[str]:
+    _name, letter, year = era_of(day)
+    return [f"{day.year}/{day.month}/{day.day}", f"{letter}{year}.{day.month}.{day.day}",
+            day.isoformat(), f"{day.year}年{day.month}月{day.day}日"]  # fmt: skip
+
+
+@given(
+    st.dates(min_value=date(1990, 1, 1), max_value=date(2060, 12, 31)),
+    st.integers(min_value=0, max_value=400),
+    st.sampled_from(["～", "〜", "~", " ～ ", "から", " - "]),
+    st.integers(min_value=0, max_value=3),
+)
+def test_a_period_in_one_cell_reads_as_its_two_ends(
+    start: date, length: int, join: str, form: int
+) -> None:
+    end = start + timedelta(days=length)
+    text = exact_forms(start)[form] + join + exact_forms(end)[form]
+    begins, ends = parse_period(text)
+    assert begins is not None
+    assert ends is not None
+    assert (begins.day, ends.day) == (start, end), text
+    assert (begins.text, ends.text) == (None, None)
+
+
+@given(st.integers(min_value=2019, max_value=2060), st.dates(), st.integers(0, 120))
+def test_a_period_without_years_takes_the_fiscal_year_of_the_title(
+    fiscal_year: int, seed: date, length: int
+) -> None:
+    """4/1〜6/30 under a title of 令和7年度: April to December in the year, January to March
+    in the next."""
+    first_day = date(fiscal_year, 4, 1) + timedelta(days=seed.toordinal() % 300)
+    last_day = min(first_day + timedelta(days=length), date(fiscal_year + 1, 3, 31))
+    text = f"{first_day.month}/{first_day.day}〜{last_day.month}/{last_day.day}"
+    begins, ends = parse_period(text, DateContext(fiscal_year=fiscal_year))
+    assert begins is not None
+    assert ends is not None
+    assert (begins.day, ends.day) == (first_day, last_day), text
+    assert (begins.text, ends.text) == (f"{first_day.month}/{first_day.day}",
+                                        f"{last_day.month}/{last_day.day}")  # fmt: skip
+
+
+@given(st.integers(min_value=2, max_value=40), st.integers(1, 12), st.integers(0, 11))
+def test_a_month_range_ends_on_the_last_day_of_its_last_month(
+    reiwa_year: int, first_month: int, months: int
+) -> None:
+    """令和7年4月～9月, and 令和7年10月～3月 across the new year."""
+    year = 2018 + reiwa_year
+    last_month = (first_month - 1 + months) % 12 + 1
+    last_year = year + (first_month - 1 + months) // 12
+    begins, ends = parse_period(f"令和{reiwa_year}年{first_month}月～{last_month}月")
+    assert begins is not None
+    assert ends is not None
+    assert begins.day == date(year, first_month, 1)
+    last = calendar.monthrange(last_year, last_month)[1]
+    assert ends.day == date(last_year, last_month, last)
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        ("R7.4.1～6.30", date(2025, 4, 1), date(2025, 6, 30)),
+        ("4月1日～30日", None, date(2025, 4, 30)),
+        ("令和7年度", date(2025, 4, 1), date(2026, 3, 31)),
+        ("R7.1月下旬～R7.3月末", date(2025, 1, 21), date(2025, 3, 31)),
+        ("2025/4/1-2025/6/30", date(2025, 4, 1), date(2025, 6, 30)),
+    ],
+)
+def test_periods_as_people_shorten_them(text: str, start: date | None, end: date) -> None:
+    begins, ends = parse_period(text, DateContext(fiscal_year=2025))
+    assert ends is not None
+    assert ends.day == end
+    if start is not None:
+        assert begins is not None
+        assert begins.day == start
+
+
+def test_a_period_end_without_its_year_after_the_start_is_in_the_next_year() -> None:
+    begins, ends = parse_period("令和7年9月～4月1日", DateContext())
+    assert begins is not None
+    assert ends is not None
+    assert (begins.day, ends.day) == (date(2025, 9, 1), date(2026, 4, 1))
+    # Both years written: the order is the service's rule to check, as for two columns.
+    begins, ends = parse_period("2025/9/1～2025/4/1")
+    assert begins is not None
+    assert ends is not None
+    assert ends.day < begins.day
+
+
+def test_the_title_names_the_fiscal_year() -> None:
+    found = fiscal_year_in("令和7年度 住民記録システム標準化 WBS")
+    assert found is not None
+    assert (found.fiscal_year, found.year_of(4), found.year_of(3)) == (2025, 2025, 2026)
+    assert fiscal_year_in("2026年度計画") is not None
+    assert fiscal_year_in("移行計画") is None

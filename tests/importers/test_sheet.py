@@ -9,9 +9,15 @@ from datetime import date, datetime
 import pytest
 from openpyxl.styles import Alignment
 
-from importers.sheet import LayoutNotFound, SheetChoiceRequired, parse_workbook
-from importers.sources import FileTooLarge, ImportFileError, Limits, UnsupportedFile
-from tests.importers.sheets import build, save, with_formula, workbook_bytes
+from importers.errors import (
+    FileTooLarge,
+    ImportFileError,
+    LayoutNotFound,
+    SheetChoiceRequired,
+    UnsupportedFile,
+)
+from importers.sources import Limits
+from tests.importers.sheets import build, parse, rewritten, save, with_formula, workbook_bytes
 
 
 def by_code(parsed: object) -> dict[str, dict[str, object]]:
@@ -92,7 +98,7 @@ def test_title_block_two_row_merged_header_marks_and_era_dates() -> None:
     sheet.merge_cells("A4:A5")
     for cell in ("I6", "I7"):
         sheet[cell].number_format = "0%"
-    parsed = parse_workbook(save(workbook), "wbs.xlsx")
+    parsed = parse(save(workbook), "wbs.xlsx")
 
     assert parsed.errors == []
     assert parsed.header_rows == [4, 5]
@@ -210,9 +216,9 @@ def test_english_sheet_with_date_cells_and_project_style_links() -> None:
             ],
         )
     )
-    parsed = parse_workbook(data, "plan.xlsx")
+    parsed = parse(data, "plan.xlsx")
     assert parsed.errors == []
-    assert parsed.ignored_columns == [("J", "Cost")]
+    assert [(i.column, i.header) for i in parsed.ignored_columns] == [("J", "Cost")]
     items = by_code(parsed)
     assert items["1"]["responsibility"] == "vendor"
     assert items["1.1"]["responsibility"] == "joint"
@@ -240,7 +246,7 @@ def test_level_columns_with_merged_cells_make_up_codes_and_groups() -> None:
     )
     sheet.merge_cells("A2:A4")
     sheet.merge_cells("B2:B3")
-    parsed = parse_workbook(save(workbook), "levels.xlsx")
+    parsed = parse(save(workbook), "levels.xlsx")
     assert parsed.errors == []
     items = by_code(parsed)
     assert [(code, items[code]["title"], items[code]["parent_code"]) for code in items] == [
@@ -283,7 +289,7 @@ def test_indented_titles_without_codes_form_the_outline() -> None:
         ]
     )
     sheet["A3"].alignment = Alignment(indent=1)
-    parsed = parse_workbook(save(workbook), "indent.xlsx")
+    parsed = parse(save(workbook), "indent.xlsx")
     assert parsed.errors == []
     items = by_code(parsed)
     assert [(code, items[code]["title"], items[code]["parent_code"]) for code in items] == [
@@ -310,7 +316,7 @@ def test_lettered_and_full_width_and_circled_codes() -> None:
             ],
         )
     )
-    parsed = parse_workbook(data, "codes.xlsx")
+    parsed = parse(data, "codes.xlsx")
     assert parsed.errors == []
     items = by_code(parsed)
     assert list(items) == ["1", "1-2", "1-2-ア", "1-2-イ", "2", "2-1", "2.1.3"]
@@ -326,7 +332,7 @@ def test_formula_cells_read_as_their_cached_values() -> None:
     )
     sheet["D2"].number_format = "0%"
     data = with_formula(save(workbook), "D2", "1/4")
-    assert by_code(parse_workbook(data, "f.xlsx"))["1"]["progress"] == 25
+    assert by_code(parse(data, "f.xlsx"))["1"]["progress"] == 25
 
 
 def test_1904_workbooks_read_serial_numbers_in_their_own_epoch() -> None:
@@ -334,13 +340,13 @@ def test_1904_workbooks_read_serial_numbers_in_their_own_epoch() -> None:
         ("WBS", [["項番", "作業項目", "担当", "期限"], ["1", "作業", "ベンダー", 40000]]),
         epoch_1904=True,
     )
-    assert by_code(parse_workbook(data, "mac.xlsx"))["1"]["planned_end"] == date(2013, 7, 7)
+    assert by_code(parse(data, "mac.xlsx"))["1"]["planned_end"] == date(2013, 7, 7)
 
 
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-8", "cp932"])
 def test_csv_in_utf8_with_or_without_bom_and_shift_jis(encoding: str) -> None:
     text = "項番,作業項目,担当,期限,進捗率,状況\r\n1,移行計画,ベンダー,R7.3.31,50%,作業中\r\n2,データ確認,自治体,令和7年10月下旬,,\r\n"
-    parsed = parse_workbook(text.encode(encoding), "wbs.csv")
+    parsed = parse(text.encode(encoding), "wbs.csv")
     assert parsed.errors == []
     items = by_code(parsed)
     assert items["1"]["planned_end"] == date(2025, 3, 31)
@@ -367,14 +373,14 @@ def test_every_error_in_one_answer_with_sheet_row_column_and_value() -> None:
             ],
         )
     )
-    parsed = parse_workbook(data, "bad.xlsx")
+    parsed = parse(data, "bad.xlsx")
     found = {(e.row, e.column): e for e in parsed.errors}
-    assert set(found) == {(3, "A"), (4, "C"), (5, "E"), (6, "E"), (7, "F")}
+    # Row 6 reads fine: that its end is before its start is the service's rule to check.
+    assert set(found) == {(3, "A"), (4, "C"), (5, "E"), (7, "F")}
     assert all(e.sheet == "WBS" for e in parsed.errors)
     assert "row 2" in found[(3, "A")].message
     assert found[(4, "C")].value == "外注先"
     assert found[(5, "E")].value == "平成27年13月40日"
-    assert "before its start" in found[(6, "E")].message
     assert found[(7, "F")].value == "たぶん"
 
 
@@ -383,52 +389,92 @@ def test_cover_and_legend_sheets_are_ignored_and_several_wbs_sheets_need_a_name(
     data = workbook_bytes(
         ("表紙", [["住民記録システム標準化 WBS"]]), ("凡例", [["◎", "主担当"]]), ("WBS", wbs)
     )
-    parsed = parse_workbook(data, "book.xlsx")
+    parsed = parse(data, "book.xlsx")
     assert parsed.sheet == "WBS"
     assert {s.name: s.role for s in parsed.sheets} == {"表紙": "side", "凡例": "side", "WBS": "wbs"}
 
     two = workbook_bytes(("A町", wbs), ("B市", wbs))
     with pytest.raises(SheetChoiceRequired) as choice:
-        parse_workbook(two, "two.xlsx")
+        parse(two, "two.xlsx")
     assert choice.value.details["candidates"] == ["A町", "B市"]
-    assert parse_workbook(two, "two.xlsx", sheet="B市").sheet == "B市"
+    assert parse(two, "two.xlsx", sheet="B市").sheet == "B市"
     with pytest.raises(SheetChoiceRequired):
-        parse_workbook(two, "two.xlsx", sheet="C村")
+        parse(two, "two.xlsx", sheet="C村")
 
 
 def test_a_mapping_rescues_a_sheet_detection_cannot_read() -> None:
     data = workbook_bytes(("WBS", [["番", "やること", "誰"], ["1", "作業", "ベンダー"]]))
     with pytest.raises(LayoutNotFound):
-        parse_workbook(data, "odd.xlsx")
-    parsed = parse_workbook(
+        parse(data, "odd.xlsx")
+    parsed = parse(
         data, "odd.xlsx", mapping={"code": "A", "title": "やること", "responsibility": "C"}
     )
     assert by_code(parsed)["1"]["responsibility"] == "vendor"
     assert parsed.mapping == {"code": ["A"], "title": ["B"], "responsibility": ["C"]}
     with pytest.raises(LayoutNotFound, match="not a field"):
-        parse_workbook(data, "odd.xlsx", mapping={"owner": "C", "title": "B"})
+        parse(data, "odd.xlsx", mapping={"owner": "C", "title": "B"})
 
 
-def test_files_that_are_not_workbooks_get_415_with_advice() -> None:
-    xls = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600
-    with pytest.raises(UnsupportedFile, match=r"save it as \.xlsx"):
-        parse_workbook(xls, "old.xls")
-    docx = io.BytesIO()
-    with zipfile.ZipFile(docx, "w") as archive:
-        archive.writestr("word/document.xml", "<w/>")
-    with pytest.raises(UnsupportedFile, match="not an Excel workbook"):
-        parse_workbook(docx.getvalue(), "letter.xlsx")
+def _zip(**members: str) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+    return out.getvalue()
+
+
+def _ole2(stream: str) -> bytes:
+    """The first bytes of an Office 97-2003 file whose directory names this stream."""
+    return (
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+        + b"\x00" * 504
+        + stream.encode("utf-16-le")
+        + b"\x00" * 64
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "says"),
+    [
+        (_ole2("Workbook"), "old.xls", "legacy Excel 97-2003 workbook (.xls)"),
+        (_ole2("EncryptedPackage"), "wbs.xlsx", "password-protected Excel workbook"),
+        (_ole2("WordDocument"), "wbs.xls", "a Word document (.doc)"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, "old.xls", "save it as .xlsx"),
+        (_zip(**{"word/document.xml": "<w/>"}), "letter.xlsx", "a Word document (.docx)"),
+        (_zip(**{"ppt/presentation.xml": "<p/>"}), "slides.xlsx", "PowerPoint presentation"),
+        (
+            _zip(mimetype="application/vnd.oasis.opendocument.spreadsheet"),
+            "wbs.xlsx",
+            "OpenDocument spreadsheet (.ods",
+        ),
+        (_zip(**{"a.txt": "x"}), "archive.xlsx", "a zip archive of other files"),
+        (b"%PDF-1.7", "wbs.pdf", "a PDF document"),
+        (b"%PDF-1.7", "wbs.csv", "a PDF document"),
+        (b"\x89PNG\r\n\x1a\n", "screenshot.xlsx", "a PNG image"),
+        (b"<!DOCTYPE html><html><table>", "wbs.xls.csv", "a web page (HTML)"),
+        (
+            b'<?xml version="1.0"?><Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet">',
+            "wbs.xml",
+            "an Excel 2003 XML spreadsheet",
+        ),
+        (b"", "wbs.csv", "empty"),
+        (b"PK\x03\x04broken", "wbs.xlsx", "damaged"),
+        (b"a,b\n1,2\n", "wbs.xlsx", "not a workbook"),
+        (b"plain", "wbs.docx", "not supported"),
+    ],
+)
+def test_files_that_are_not_workbooks_get_415_naming_what_they_are(
+    data: bytes, name: str, says: str
+) -> None:
+    with pytest.raises(UnsupportedFile) as refused:
+        parse(data, name)
+    assert says in refused.value.message
+
+
+def test_a_workbook_under_another_name_is_refused_as_what_it_is() -> None:
     good = workbook_bytes(("WBS", [["項番", "作業項目"], ["1", "x"]]))
-    with pytest.raises(UnsupportedFile, match="zip archive"):
-        parse_workbook(good, "wbs.csv")
-    with pytest.raises(UnsupportedFile, match="not a workbook"):
-        parse_workbook(b"a,b\n1,2\n", "wbs.xlsx")
-    with pytest.raises(UnsupportedFile, match="not supported"):
-        parse_workbook(b"%PDF-1.7", "wbs.pdf")
-    with pytest.raises(UnsupportedFile, match="empty"):
-        parse_workbook(b"", "wbs.csv")
-    with pytest.raises(UnsupportedFile, match="damaged"):
-        parse_workbook(b"PK\x03\x04broken", "wbs.xlsx")
+    with pytest.raises(UnsupportedFile, match="holds a zip archive"):
+        parse(good, "wbs.csv")
 
 
 def test_caps_answer_413_before_reading_too_much() -> None:
@@ -436,16 +482,16 @@ def test_caps_answer_413_before_reading_too_much() -> None:
         ("WBS", [["項番", "作業項目"], *[[str(n), "x" * 50] for n in range(1, 40)]])
     )
     with pytest.raises(FileTooLarge, match="MiB"):
-        parse_workbook(good, "wbs.xlsx", limits=Limits(max_upload_bytes=1000))
-    with pytest.raises(FileTooLarge, match="unpacks"):
-        parse_workbook(good, "wbs.xlsx", limits=Limits(max_uncompressed_bytes=2000))
+        parse(good, "wbs.xlsx", limits=Limits(max_upload_bytes=1000))
+    with pytest.raises(FileTooLarge, match=r"when unpacked, .* which a real WBS never does"):
+        parse(good, "wbs.xlsx", limits=Limits(max_uncompressed_bytes=2000))
     with pytest.raises(FileTooLarge, match="rows"):
-        parse_workbook(good, "wbs.xlsx", limits=Limits(max_rows=1, max_upload_bytes=10**7))
-    with pytest.raises(FileTooLarge, match="characters"):
-        parse_workbook(good, "wbs.xlsx", limits=Limits(max_cell_chars=10))
+        parse(good, "wbs.xlsx", limits=Limits(max_rows=1, max_upload_bytes=10**7))
+    with pytest.raises(FileTooLarge, match=r"cell B2 \(column B\) holds 50 characters"):
+        parse(good, "wbs.xlsx", limits=Limits(max_cell_chars=10))
     wide = workbook_bytes(("WBS", [["項番", "作業項目", *["x"] * 30]]))
     with pytest.raises(FileTooLarge, match="columns"):
-        parse_workbook(wide, "wbs.xlsx", limits=Limits(max_columns=10))
+        parse(wide, "wbs.xlsx", limits=Limits(max_columns=10))
 
 
 def test_macro_enabled_workbooks_import_and_their_macros_are_never_run() -> None:
@@ -462,12 +508,114 @@ def test_macro_enabled_workbooks_import_and_their_macros_are_never_run() -> None
                 )
             target.writestr(info, content)
         target.writestr("xl/vbaProject.bin", b"\xd0\xcf\x11\xe0 not a real project: never executed")
-    parsed = parse_workbook(out.getvalue(), "wbs.xlsm")
+    parsed = parse(out.getvalue(), "wbs.xlsm")
     assert by_code(parsed)["1"]["responsibility"] == "vendor"
 
 
 def test_csv_with_stray_carriage_returns_is_read_or_named_not_crashed() -> None:
-    parsed = parse_workbook("項番,作業項目,担当\r\n1,計画\r書作成,ベンダー\r\n".encode(), "wbs.csv")
+    parsed = parse("項番,作業項目,担当\r\n1,計画\r書作成,ベンダー\r\n".encode(), "wbs.csv")
     assert parsed.rows[0].values["title"] == "計画 書作成"
     with pytest.raises(ImportFileError, match="line 2"):
-        parse_workbook("項番,作業項目\n".encode() + b"1," + b"x" * 200_000 + b"\n", "huge.csv")
+        parse("項番,作業項目\n".encode() + b"1," + b"x" * 200_000 + b"\n", "huge.csv")
+
+
+ENTITY_ATTACKS = {
+    # An internal entity, expanded silently by the parser before: "billion laughs" grow so.
+    "entity": b'<!DOCTYPE worksheet [<!ENTITY x "\xe4\xbd\x9c\xe6\xa5\xad">]>',
+    # An external one, which a resolving parser would fetch from the server's own disk.
+    "external": b'<!DOCTYPE worksheet [<!ENTITY x SYSTEM "file:///etc/passwd">]>',
+}
+
+
+@pytest.mark.parametrize("attack", ENTITY_ATTACKS)
+@pytest.mark.parametrize("part", ["xl/worksheets/sheet1.xml", "xl/workbook.xml"])
+def test_workbooks_declaring_xml_entities_are_refused_as_not_normal(attack: str, part: str) -> None:
+    good = workbook_bytes(("WBS", [["項番", "作業項目", "担当"], ["1", "作業", "ベンダー"]]))
+
+    def poison(xml: bytes) -> bytes:
+        declared = b'<?xml version="1.0" encoding="UTF-8"?>\n' + ENTITY_ATTACKS[attack] + xml
+        return declared.replace("作業".encode(), b"&x;", 1)
+
+    with pytest.raises(UnsupportedFile, match="not a normal Excel workbook") as refused:
+        parse(rewritten(good, part, poison), "wbs.xlsx")
+    assert part in refused.value.message
+    assert "entities" in refused.value.message
+
+
+def test_a_sheet_that_is_not_well_formed_xml_is_refused_not_crashed() -> None:
+    good = workbook_bytes(("WBS", [["項番", "作業項目", "担当"], ["1", "作業", "ベンダー"]]))
+    broken = rewritten(
+        good, "xl/worksheets/sheet1.xml", lambda xml: xml.replace("作業".encode(), b"&x;", 1)
+    )
+    with pytest.raises(UnsupportedFile, match="not a normal Excel workbook"):
+        parse(broken, "wbs.xlsx")
+
+
+def test_the_national_procedure_example_of_the_docs() -> None:
+    workbook, sheet = build(
+        [
+            ["住民記録システム標準化 作業計画"],
+            [],
+            [],
+            ["大項目", "項番", "作業項目", "役割分担", None, "予定", None, "進捗率"],
+            [None, None, None, "団体", "事業者", "開始", "終了"],
+            ["① 推進体制の立上げ", "①-1", "推進体制の検討", "◎", "○", "R7.4.1", "R7.4月下旬", 100],
+            [None, "①-2", "庁内への周知", "◎", "△", "R7.4.21", "R7.5.9", 50],
+            ["③ 標準仕様との比較分析", "③-2", "差異への対応方針", "◎", "◎", "R7.8.1", "R7.10月", 0],
+            [None, "③-2-ア", "業務運用の見直し", "◎", "△", "R7.8.1", "R7.9.30", 0],
+            [None, "ウ)", "例規改正の要否確認", "◎", None, "R7.9.1", "R7.10月", 0],
+        ]
+    )
+    for span in ("A4:A5", "B4:B5", "C4:C5", "D4:E4", "F4:G4", "H4:H5", "A6:A7", "A8:A10"):
+        sheet.merge_cells(span)
+    items = by_code(parse(save(workbook), "national.xlsx"))
+    shown = {
+        code: (v["title"], v["parent_code"], v["responsibility"], v["planned_start"],
+               v["planned_end"], v.get("status"))
+        for code, v in items.items()
+    }  # fmt: skip
+    d = date
+    assert shown == {
+        "1": ("推進体制の立上げ", None, "joint", d(2025, 4, 1), d(2025, 5, 9), "in_progress"),
+        "1-1": ("推進体制の検討", None, "joint", d(2025, 4, 1), d(2025, 4, 30), "done"),
+        "1-2": ("庁内への周知", None, "municipality", d(2025, 4, 21), d(2025, 5, 9), "in_progress"),
+        "3": ("標準仕様との比較分析", None, "joint", d(2025, 8, 1), d(2025, 10, 31), None),
+        "3-2": ("差異への対応方針", None, "joint", d(2025, 8, 1), d(2025, 10, 31), "not_started"),
+        "3-2-ア": ("業務運用の見直し", None, "municipality", d(2025, 8, 1), d(2025, 9, 30), "not_started"),
+        "3-2-ウ": ("例規改正の要否確認", "3-2", "municipality", d(2025, 9, 1), d(2025, 10, 31), "not_started"),
+    }  # fmt: skip
+    assert items["1-1"]["planned_end_text"] == "R7.4月下旬"
+
+
+def test_a_code_that_does_not_fall_under_its_group_is_a_problem_on_its_row() -> None:
+    data = workbook_bytes(
+        (
+            "WBS",
+            [
+                ["大項目", "項番", "作業項目", "担当"],
+                ["① 推進体制の立上げ", "①-1", "推進体制の検討", "共同"],
+                [None, "②-1", "現行調査", "ベンダー"],
+            ],
+        )
+    )
+    parsed = parse(data, "wrong.xlsx")
+    assert [(e.row, e.column, e.value) for e in parsed.errors] == [(3, "B", "2-1")]
+    assert "does not fall under its group in column A" in parsed.errors[0].message
+
+
+def test_a_completion_mark_against_the_status_beside_it_is_a_problem() -> None:
+    data = workbook_bytes(
+        (
+            "WBS",
+            [
+                ["項番", "作業項目", "担当", "状況", "完了"],
+                ["1", "a", "ベンダー", "作業中", "済"],
+                ["2", "b", "ベンダー", None, "×"],
+                ["3", "c", "ベンダー", None, "たぶん"],
+            ],
+        )
+    )
+    parsed = parse(data, "marks.xlsx")
+    assert [(e.row, e.column) for e in parsed.errors] == [(2, "E"), (4, "E")]
+    assert "marks the item done" in parsed.errors[0].message
+    assert by_code(parsed)["2"]["status"] == "not_started"

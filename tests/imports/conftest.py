@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from service.changes import sequencing
-from service.imports import service
+from service.imports import reading
 
 
 @pytest.fixture(autouse=True, params=["one slice", "a slice per row"])
@@ -15,6 +15,6 @@ def slices(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> s
     row make every small test sheet do the same.
     """
     if request.param == "a slice per row":
-        monkeypatch.setattr(service, "ROWS_PER_SLICE", 1)
+        monkeypatch.setattr(reading, "ROWS_PER_SLICE", 1)
         monkeypatch.setattr(sequencing, "SLICE", 1)
     return str(request.param)

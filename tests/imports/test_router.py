@@ -12,7 +12,7 @@ from service.config import Settings
 from service.items.models import Item
 from service.main import create_app
 from tests.conftest import World
-from tests.importers.sheets import build, save, workbook_bytes
+from tests.importers.sheets import build, rewritten, save, workbook_bytes
 
 HEADER = [
     "項番",
@@ -320,4 +320,54 @@ def test_parents_that_name_each_other_are_refused_and_nothing_is_written(
     response = upload(client, world, "vendor_x", cyclic.encode(), name="wbs.csv")
     assert response.status_code == 422
     assert "cycle" in response.json()["detail"]
+    assert db.scalar(select(func.count()).select_from(Item)) == 0
+
+
+def test_an_end_before_its_start_is_named_where_the_end_is_written(
+    client: TestClient, world: World, db: Session
+) -> None:
+    late = [row[:] for row in ROWS]
+    late[1][3], late[1][4] = "R7.5.1", "4月下旬"  # 1-1 ends before it starts
+    late[2][3], late[2][4] = "R7.4.21", "R7.4.1"
+    url = f"/api/v1/projects/{world.projects['a_x'].id}/imports/preview"
+    preview = client.post(
+        url, headers=world.auth("vendor_x"), files={"file": ("w.xlsx", sheet(late))}
+    )
+    expected = [
+        {"sheet": "WBS", "row": 5, "column": "E", "value": "4月下旬",
+         "message": "planned end 2025-04-30 is before its start 2025-05-01"},
+        {"sheet": "WBS", "row": 6, "column": "E", "value": "2025-04-01",
+         "message": "planned end 2025-04-01 is before its start 2025-04-21"},
+    ]  # fmt: skip
+    assert [{**e, "mapping": None} for e in expected] == preview.json()["errors"]
+    response = upload(client, world, "vendor_x", sheet(late))
+    assert response.status_code == 422
+    assert response.json()["sheet_errors"] == expected
+    assert db.scalar(select(func.count()).select_from(Item)) == 0
+
+
+def test_a_workbook_declaring_xml_entities_answers_415_in_plain_words(
+    client: TestClient, world: World, db: Session
+) -> None:
+    def poison(xml: bytes) -> bytes:
+        dtd = b'<!DOCTYPE worksheet [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+        return dtd + xml.replace("移行計画".encode(), b"&x;", 1)
+
+    response = upload(
+        client, world, "vendor_x", rewritten(sheet(), "xl/worksheets/sheet1.xml", poison)
+    )
+    assert response.status_code == 415
+    assert "is not a normal Excel workbook" in response.json()["detail"]
+    assert db.scalar(select(func.count()).select_from(Item)) == 0
+
+
+def test_a_code_no_item_may_have_is_refused_on_its_row(
+    client: TestClient, world: World, db: Session
+) -> None:
+    hidden = [*ROWS, ["3-\u200d1", "見えない文字", "ベンダー", None, None, None, None, None, None]]
+    response = upload(client, world, "vendor_x", sheet(hidden))
+    assert response.status_code == 422
+    problem = response.json()["sheet_errors"][0]
+    assert (problem["row"], problem["column"]) == (8, "A")
+    assert "cannot be a code" in problem["message"]
     assert db.scalar(select(func.count()).select_from(Item)) == 0

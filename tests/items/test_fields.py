@@ -10,6 +10,7 @@ from typing import get_args
 from importers import values
 from importers.layout import classify
 from service.access import PLAN_FIELDS, PROGRESS_FIELDS, SHARED_FIELDS
+from service.imports.reading import VOCABULARY
 from service.items.fields import CHANGEABLE, ITEM_FIELDS, TEXT_COMPANIONS, Owner
 from service.items.models import Item, Responsibility, Status
 from service.items.schemas import ItemCreate, ItemRead, ItemUpdate
@@ -55,8 +56,8 @@ def test_every_changeable_field_has_exactly_one_owner() -> None:
 
 def test_the_importer_reads_back_every_export_header() -> None:
     for field in ITEM_FIELDS:
-        assert classify(field.export_ja) == field.name, field.export_ja
-        assert classify(field.export_en) == field.name, field.export_en
+        assert classify(field.export_ja, VOCABULARY) == field.name, field.export_ja
+        assert classify(field.export_en, VOCABULARY) == field.name, field.export_en
 
 
 def test_every_status_is_read_counted_and_worded() -> None:
