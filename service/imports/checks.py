@@ -83,14 +83,15 @@ def match_rows(rows: Sequence[SheetRow], items: ProjectItems) -> list[KnownItem 
             claimed.add(known.id)
             matched[index] = known
     free = [known for known in items.by_id.values() if known.id not in claimed]
-    by_code = {known.code: known for known in free}
+    # Look-alike codes (１－２ for 1-2) are the same code, as everywhere else.
+    by_code = {code_key(known.code): known for known in free}
     by_key: dict[str, list[KnownItem]] = {}
     for known in free:
         by_key.setdefault(known.sort_key, []).append(known)
     for index, row in enumerate(rows):
         if matched[index] is not None:
             continue
-        found = by_code.get(row.code)
+        found = by_code.get(code_key(row.code))
         if found is None:
             alike = by_key.get(natural_key(row.code), [])
             found = alike[0] if len(alike) == 1 else None
