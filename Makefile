@@ -20,7 +20,11 @@ run: install
 	$(BIN)/wbs-sync demo
 	$(BIN)/wbs-sync serve --host 127.0.0.1 --port 8000 --with-worker
 
-test: install lint typecheck test-sqlite test-postgres
+# The two databases' suites at once: each spends much of its time waiting on its database,
+# and the machine has a core for each. Each one's output is printed whole when it ends.
+test: install lint typecheck bench-tools browser
+	@echo "== the suite on SQLite and on PostgreSQL at once; each prints when it is done"
+	@$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
 lint: install
 	$(BIN)/ruff check .
