@@ -20,7 +20,7 @@ from starlette.types import Scope
 from service.access import Caller
 from service.db import utcnow
 from service.errors import Forbidden, TooManyRequests, Unauthorized
-from service.sessions import commit
+from service.sessions import commit, run_gated
 from service.tokens.service import count_failure, find_usable_token
 
 bearer_scheme = HTTPBearer(
@@ -132,6 +132,19 @@ def verify_token(
         caller = check_token(session, secret, client, limiter, for_writing=False)
         commit(session)  # the token's last use
         return caller
+
+
+async def verify_before_the_route(scope: Scope, secret: str) -> Caller:
+    """The caller, for a middleware that must know it before it reads a body or replays."""
+    state = scope["app"].state
+    return await run_gated(
+        state.connection_gate,
+        verify_token,
+        state.session_factory,
+        secret,
+        client_key_of_scope(scope),
+        state.auth_limiter,
+    )
 
 
 def bearer_secret(authorization: str | None) -> str | None:

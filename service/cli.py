@@ -7,31 +7,19 @@ import io
 import os
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy.orm import Session
 
 from service.config import Settings, get_settings
 from service.errors import ServiceError
 from service.organisations.models import OrgKind
-from service.sessions import create_db_engine, create_session_factory
+from service.sessions import command_session
 from service.webhooks.commands import WorkerBeside, add_commands
 
 DEFAULT_OPENAPI_PATH = Path("openapi/openapi.json")
-
-
-@contextmanager
-def _session(settings: Settings) -> Iterator[Session]:
-    engine = create_db_engine(settings)
-    try:
-        with create_session_factory(engine)() as session, session.begin():
-            yield session
-    finally:
-        engine.dispose()
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -112,7 +100,7 @@ def _demo(_args: argparse.Namespace) -> int:
     from service.demo import issue_demo_links, issue_demo_tokens, load_demo
 
     settings = get_settings()
-    with _session(settings) as session:
+    with command_session(settings) as session:
         loaded = load_demo(session, today(settings.zone))
         tokens = issue_demo_tokens(session)
         session.flush()
@@ -136,7 +124,7 @@ def _sign_in_link(args: argparse.Namespace) -> int:
     from service.tokens.models import ApiToken
 
     settings = get_settings()
-    with _session(settings) as session:
+    with command_session(settings) as session:
         token = session.get(ApiToken, args.token)
         if token is None:
             print(
@@ -159,7 +147,7 @@ def _org(args: argparse.Namespace) -> int:
     from service.organisations.schemas import OrganisationCreate
     from service.organisations.service import create_organisation
 
-    with _session(get_settings()) as session:
+    with command_session(get_settings()) as session:
         if args.action == "create":
             data = OrganisationCreate(
                 kind=OrgKind(args.kind),
@@ -183,7 +171,7 @@ def _token(args: argparse.Namespace) -> int:
     from service.organisations.service import get_organisation_by_code
     from service.tokens.service import issue_token, list_tokens, revoke_token
 
-    with _session(get_settings()) as session:
+    with command_session(get_settings()) as session:
         if args.action == "create":
             organisation = get_organisation_by_code(session, args.org)
             _token, secret = issue_token(
@@ -236,7 +224,7 @@ def _import(args: argparse.Namespace) -> int:
     if not path.is_file():
         print(f"error: {path} is not a file", file=sys.stderr)
         return 2
-    with _session(settings) as session:
+    with command_session(settings) as session:
         project = session.get(Project, args.project)
         if project is None:
             print(f"error: there is no project {args.project}", file=sys.stderr)

@@ -10,8 +10,10 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import (
+    BigInteger,
     DateTime,
     Dialect,
+    Integer,
     MetaData,
     String,
     Table,
@@ -42,6 +44,10 @@ NAMING_CONVENTION = {
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
+
+# Ids of tables that grow without bound (events, deliveries): 64 bits on PostgreSQL; SQLite only
+# auto-increments a column declared exactly INTEGER PRIMARY KEY, whose integers are 64-bit anyway.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 # Byte order, not the locale's: natural-order sort keys rely on plain code-point comparison,
 # and PostgreSQL's default collations ignore the spaces that separate their segments.

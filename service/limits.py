@@ -18,11 +18,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from importers.sources import MiB
 from service.api import API_PREFIX
-from service.auth import bearer_secret, client_key_of_scope, missing_credentials, verify_token
+from service.auth import bearer_secret, missing_credentials, verify_before_the_route
 from service.errors import PayloadTooLarge, ServiceError, ServiceUnavailable
 from service.idempotency.fingerprint import media_type
-from service.problems import problem_response
-from service.sessions import run_gated
+from service.problems import problem_of
 
 # Bodies up to this size are read before the token is checked, as the handler does it anyway;
 # beyond it, or of unknown length, the token is checked first.
@@ -69,14 +68,7 @@ class BodyLimitMiddleware:
             if declared is not None and declared > cap:
                 raise PayloadTooLarge(f"the body is {declared} bytes: {rule}; nothing was read")
             if declared is None or declared > SMALL_BODY:
-                await run_gated(
-                    state.connection_gate,
-                    verify_token,
-                    state.session_factory,
-                    secret,
-                    client_key_of_scope(scope),
-                    state.auth_limiter,
-                )
+                await verify_before_the_route(scope, secret)
         except ServiceError as error:
             await _refuse(error, scope, send)
             return
@@ -150,15 +142,8 @@ class _Bounded:
 
 
 async def _refuse(error: ServiceError, scope: Scope, send: Send) -> None:
-    response = problem_response(
-        error.status,
-        error.slug,
-        error.title,
-        error.detail,
-        errors=error.errors,
-        headers={**error.headers, "Connection": "close"},
-        extra=error.extra,
-    )
+    # The body is not read: the connection cannot carry another request after this one.
+    response = problem_of(error, Connection="close")
 
     async def nothing() -> Message:
         return {"type": "http.disconnect"}

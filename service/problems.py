@@ -56,17 +56,22 @@ def problem_response(
     )
 
 
+def problem_of(error: ServiceError, **headers: str) -> JSONResponse:
+    """The error's answer, for a handler or a middleware that refuses before any route."""
+    return problem_response(
+        error.status,
+        error.slug,
+        error.title,
+        error.detail,
+        errors=error.errors,
+        headers={**error.headers, **headers},
+        extra=error.extra,
+    )
+
+
 def _service_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ServiceError)
-    return problem_response(
-        exc.status,
-        exc.slug,
-        exc.title,
-        exc.detail,
-        errors=exc.errors,
-        headers=exc.headers,
-        extra=exc.extra,
-    )
+    return problem_of(exc)
 
 
 def _field_errors(raw: Sequence[Any]) -> list[FieldError]:

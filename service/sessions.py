@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
@@ -93,6 +93,18 @@ def create_session_factory(engine: Engine) -> sessionmaker[Session]:
     factory = sessionmaker(engine, expire_on_commit=False)
     sequencing.install(factory)
     return factory
+
+
+@contextmanager
+def command_session(settings: Settings) -> Iterator[Session]:
+    """A session of a command-line task: an engine of its own, one transaction, committed at the
+    end unless the task raised."""
+    engine = create_db_engine(settings)
+    try:
+        with create_session_factory(engine)() as session, session.begin():
+            yield session
+    finally:
+        engine.dispose()
 
 
 def commit(session: Session) -> None:

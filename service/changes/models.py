@@ -12,17 +12,13 @@ from sqlalchemy import (
     Enum,
     ForeignKey,
     Index,
-    Integer,
     String,
     Text,
     false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.db import Base, UTCDateTime, utcnow
-
-# SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
-EventId = BigInteger().with_variant(Integer(), "sqlite")
+from service.db import Base, BigId, UTCDateTime, utcnow
 
 
 class ChangeKind(enum.StrEnum):
@@ -46,7 +42,7 @@ class ChangeEvent(Base):
         Index("ix_change_events_project_id_seq", "project_id", "seq"),
     )
 
-    id: Mapped[int] = mapped_column(EventId, primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
     # Position in the change feed, taken from the counter whose row lock orders committing
     # writers (service/changes/sequencing.py): the feed's order is this, never the id.
     seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)

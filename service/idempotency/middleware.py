@@ -30,7 +30,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.api import API_PREFIX
-from service.auth import bearer_secret, client_key_of_scope, missing_credentials, verify_token
+from service.auth import bearer_secret, missing_credentials, verify_before_the_route
 from service.errors import (
     PROBLEM_MEDIA_TYPE,
     Conflict,
@@ -42,7 +42,7 @@ from service.errors import (
 )
 from service.idempotency import claims
 from service.idempotency.fingerprint import CHUNK, fingerprint
-from service.problems import documented_paths, problem_response
+from service.problems import documented_paths, problem_of
 from service.sessions import ConnectionGate, run_gated
 
 log = logging.getLogger(__name__)
@@ -109,14 +109,7 @@ class IdempotencyMiddleware:
             if secret is None:
                 raise missing_credentials()
             # Before the body is read and before any replay: a revoked token replays nothing.
-            await run_gated(
-                state.connection_gate,
-                verify_token,
-                state.session_factory,
-                secret,
-                client_key_of_scope(scope),
-                state.auth_limiter,
-            )
+            await verify_before_the_route(scope, secret)
         except ServiceError as error:
             await _problem(error, scope, receive, send)
             return
@@ -400,16 +393,7 @@ def _unavailable() -> ServiceUnavailable:
 
 
 async def _problem(error: ServiceError, scope: Scope, receive: Receive, send: Send) -> None:
-    response = problem_response(
-        error.status,
-        error.slug,
-        error.title,
-        error.detail,
-        errors=error.errors,
-        headers=error.headers,
-        extra=error.extra,
-    )
-    await response(scope, receive, send)
+    await problem_of(error)(scope, receive, send)
 
 
 def document(openapi: dict[str, Any]) -> None:

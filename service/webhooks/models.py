@@ -10,17 +10,13 @@ from sqlalchemy import (
     Enum,
     ForeignKey,
     Index,
-    Integer,
     String,
     Text,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.db import Base, UTCDateTime, utcnow
-
-# SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
-DeliveryId = BigInteger().with_variant(Integer(), "sqlite")
+from service.db import Base, BigId, UTCDateTime, utcnow
 
 
 class Kind(enum.StrEnum):
@@ -134,7 +130,7 @@ class Delivery(Base):
         Index("ix_webhook_deliveries_created_at", "created_at"),
     )
 
-    id: Mapped[int] = mapped_column(DeliveryId, primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
     subscription_id: Mapped[int] = mapped_column(
         ForeignKey("webhook_subscriptions.id", ondelete="CASCADE")
     )
@@ -166,7 +162,7 @@ class Attempt(Base):
 
     __tablename__ = "webhook_attempts"
 
-    id: Mapped[int] = mapped_column(DeliveryId, primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
     delivery_id: Mapped[int] = mapped_column(
         ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), index=True
     )
