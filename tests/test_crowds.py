@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx2
 
-from tests.conftest import ServerFactory, World, gauge, wait_for
+from tests.conftest import PATIENCE, ServerFactory, World, gauge, wait_for
 
 
 def test_a_crowd_larger_than_the_pool_and_the_thread_pool_is_answered(
@@ -21,8 +21,9 @@ def test_a_crowd_larger_than_the_pool_and_the_thread_pool_is_answered(
     url = f"{base}/api/v1/projects/{world.projects['a_x'].id}"
 
     def ask(_: int) -> int:
-        # Well under the pool's own 30 s wait: a stalled process fails this, not a slow one.
-        return httpx2.get(url, headers=world.auth("pmo"), timeout=15).status_code
+        # A stalled process fails this whatever the timeout (the pool gives up after 30 s and
+        # answers 503, or nothing answers at all); a process slowed by a busy machine does not.
+        return httpx2.get(url, headers=world.auth("pmo"), timeout=PATIENCE).status_code
 
     with ThreadPoolExecutor(120) as crowd:
         statuses = list(crowd.map(ask, range(240)))

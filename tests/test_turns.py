@@ -14,7 +14,7 @@ from service.config import Settings
 from service.imports import service as imports
 from service.main import create_app
 from service.sessions import ConnectionGate
-from tests.conftest import World
+from tests.conftest import PATIENCE, World
 from tests.imports.test_router import sheet
 
 
@@ -81,7 +81,7 @@ def test_an_import_in_progress_keeps_no_quick_call_waiting(
 
     def slow_import(*args: Any, **kwargs: Any) -> Any:
         started.set()
-        release.wait(20)
+        release.wait(2 * PATIENCE)
         return real_import(*args, **kwargs)
 
     monkeypatch.setattr(imports, "run_import", slow_import)
@@ -95,16 +95,16 @@ def test_an_import_in_progress_keeps_no_quick_call_waiting(
                 headers=world.auth("vendor_x"),
                 files={"file": ("wbs.xlsx", sheet())},
             )
-            assert started.wait(20), "the import never started"
+            assert started.wait(PATIENCE), "the import never started"
             # The only turn is free: the import in progress holds a connection, not a turn.
             reading = calls.submit(
                 client.get, f"/api/v1/projects/{project}", headers=world.auth("pmo")
             )
-            assert reading.result(timeout=10).status_code == 200
+            assert reading.result(timeout=PATIENCE).status_code == 200
             assert not uploading.done()
         finally:
             release.set()
-        assert uploading.result(timeout=20).status_code == 201
+        assert uploading.result(timeout=2 * PATIENCE).status_code == 201
 
 
 async def _let_others_run() -> None:

@@ -17,9 +17,9 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from tests.conftest import free_port
+from tests.conftest import PATIENCE, free_port
 
-WAIT = 30.0
+WAIT = PATIENCE
 
 
 @dataclass(frozen=True)

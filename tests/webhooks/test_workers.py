@@ -16,7 +16,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.webhooks.models import Delivery, DeliveryState
-from tests.conftest import BACKEND, TEST_SECRET_KEY, WBS_SYNC, ItemFactory, World, free_port
+from tests.conftest import (
+    BACKEND,
+    PATIENCE,
+    TEST_SECRET_KEY,
+    WBS_SYNC,
+    ItemFactory,
+    World,
+    free_port,
+)
 from tests.webhooks.conftest import Subscribe
 from tests.webhooks.receivers import receiving, until
 
@@ -100,7 +108,7 @@ def test_a_worker_killed_mid_delivery_loses_nothing_and_its_successor_resends_th
 
         # Stopped and started again, it sends what is new and nothing acknowledged.
         second.send_signal(signal.SIGTERM)
-        assert second.wait(timeout=30) == 0, output(second)
+        assert second.wait(timeout=PATIENCE) == 0, output(second)
         start_worker("worker")
         make_item(code="4")
         received = receiver.wait_for(5)
@@ -140,7 +148,7 @@ def test_two_workers_on_postgresql_share_the_work_and_never_send_one_delivery_tw
         assert len(received) == 240
         for process in workers:
             process.send_signal(signal.SIGTERM)
-            assert process.wait(timeout=30) == 0
+            assert process.wait(timeout=PATIENCE) == 0
         # Both took part.
         assert all('"message": "delivery attempt"' in output(process) for process in workers)
 
@@ -150,7 +158,7 @@ def test_a_second_worker_on_one_sqlite_file_refuses_to_start(start_worker: Start
     first = start_worker("worker")
     until(lambda: "worker started" in output(first))
     second = start_worker("worker")
-    assert second.wait(timeout=30) == 2
+    assert second.wait(timeout=PATIENCE) == 2
     assert "another worker already runs" in output(second)
 
 
@@ -187,7 +195,7 @@ def test_serve_with_worker_delivers_and_stops_its_worker_with_it(
         ).stdout.split()
         assert children, output(server)
         server.send_signal(signal.SIGTERM)
-        assert server.wait(timeout=30) in (0, -signal.SIGTERM), output(server)
+        assert server.wait(timeout=PATIENCE) in (0, -signal.SIGTERM), output(server)
         until(lambda: not any(_alive(int(pid)) for pid in children))
 
 
