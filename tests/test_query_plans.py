@@ -32,6 +32,7 @@ from service.organisations.models import Organisation
 from service.organisations.service import list_organisations
 from service.projects.models import Project
 from service.projects.service import list_projects
+from service.reports.service import OverdueSelection, ReportScope, overdue_page
 from service.tokens.models import ApiToken
 from service.tokens.service import list_tokens
 from tests.conftest import World
@@ -347,4 +348,29 @@ def test_pages_of_id_ordered_lists_in_the_middle_start_in_an_index(
         organisations,
         _pg(engine, "pk_organisations", "PRIMARY KEY"),
         condition=_pg(engine, "id >", "rowid>?"),
+    )
+
+
+def test_a_page_of_the_overdue_report_in_the_middle_starts_in_the_open_items_index(
+    db: Session, engine: Engine, big: World
+) -> None:
+    pmo = caller_of(big.orgs["pmo"])
+    selection = OverdueSelection(ReportScope(pmo), date(2026, 4, 1))
+    first = overdue_page(db, selection, cursor=None, limit=600)
+    assert first.next_cursor is not None
+    plan = plan_of(
+        db,
+        engine,
+        lambda: overdue_page(db, selection, cursor=first.next_cursor, limit=100),
+        "items",
+    )
+    assert_served(
+        engine,
+        plan,
+        "ix_items_open_planned_end",
+        condition=_pg(
+            engine,
+            "ROW(planned_end, project_id, (sort_key)::text, id) >",
+            "(planned_end,project_id,sort_key)>(?,?,?)",
+        ),
     )
