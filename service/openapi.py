@@ -62,6 +62,7 @@ LINKS: dict[str, dict[str, tuple[str, dict[str, str]]]] = {
             ("GetItem", "getItem"),
             ("UpdateItem", "updateItem"),
             ("DeleteItem", "deleteItem"),
+            ("GetItemHistory", "getItemHistory"),
         )
     },
     "createImport": {

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Generator, Iterable, Sequence
 from datetime import date
 from enum import Enum
-from typing import Any, Literal
+from typing import IO, Any, Literal
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -54,12 +54,25 @@ def neutralise(value: object) -> object:
 
 def to_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
     """UTF-8 with a BOM, so Excel in Japan opens it without garbling."""
+    return b"".join(csv_chunks(header, [rows]))
+
+
+def csv_chunks(
+    header: Sequence[str], pages: Iterable[Iterable[Sequence[object]]]
+) -> Generator[bytes]:
+    """`to_csv`'s bytes a page of rows at a time, for a download that never holds them all."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
+    buffer.write("\ufeff")
     writer.writerow(header)
-    for row in rows:
-        writer.writerow(["" if v is None else neutralise(_plain(v)) for v in row])
-    return buffer.getvalue().encode("utf-8-sig")
+    for rows in pages:
+        for row in rows:
+            writer.writerow(["" if v is None else neutralise(_plain(v)) for v in row])
+        yield buffer.getvalue().encode("utf-8")
+        buffer.seek(0)
+        buffer.truncate()
+    if buffer.tell():
+        yield buffer.getvalue().encode("utf-8")
 
 
 def _plain(value: object) -> object:
@@ -83,7 +96,19 @@ def text_cell(sheet: WriteOnlyWorksheet, value: Any) -> Cell:
     return cell
 
 
-def to_xlsx(sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[object]]]]) -> bytes:
+Sheets = Iterable[tuple[str, Sequence[str], Iterable[Sequence[object]]]]
+
+
+def to_xlsx(sheets: Sheets) -> bytes:
+    buffer = io.BytesIO()
+    write_xlsx(sheets, buffer)
+    return buffer.getvalue()
+
+
+def write_xlsx(sheets: Sheets, file: IO[bytes]) -> None:
+    """The workbook into a file, its rows taken one at a time (write-only: openpyxl keeps each
+    sheet's rows in a temporary file, not in memory), so a sheet of any length costs the same
+    memory."""
     workbook = Workbook(write_only=True)
     for title, header, rows in sheets:
         sheet = workbook.create_sheet(title[:31])
@@ -91,9 +116,7 @@ def to_xlsx(sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[object]
         sheet.append([text_cell(sheet, h) for h in header])
         for row in rows:
             sheet.append([text_cell(sheet, v) for v in row])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    workbook.save(file)
 
 
 Format = Literal["json", "csv", "xlsx"]

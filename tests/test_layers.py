@@ -28,6 +28,7 @@ HTTP_MODULES = {
     "service.params",
     "service.problems",
     "service.routing",
+    "service.streams",
     # The `worker` and `webhook` commands: part of the command line, like service.cli.
     "service.webhooks.commands",
 }

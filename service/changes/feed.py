@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text, cast, select
+from sqlalchemy import Row, Select, Text, cast, select
 from sqlalchemy.orm import Session
 
 from service.access import Caller, visible_projects
@@ -68,7 +68,7 @@ def read_feed(
     session: Session, caller: Caller, after: int, feed: FeedFilter, limit: int
 ) -> tuple[list[FeedEvent], bool]:
     """Events after position `after` that the caller may see, and whether more are ready."""
-    query = select(*_EVENT_COLUMNS).where(ChangeEvent.seq > after)
+    query = event_rows().where(ChangeEvent.seq > after)
     if feed.project_id is not None:
         # Visibility as a condition checked once, not a join: the events then come straight
         # off the (project, position) index in order, whatever the planner thinks of the join.
@@ -85,11 +85,20 @@ def read_feed(
     if feed.field is not None:
         query = query.where(changed(feed.field))
     found = session.execute(query.order_by(ChangeEvent.seq).limit(limit + 1)).all()
-    rows = found[:limit]
+    return feed_events(found[:limit]), len(found) > limit
+
+
+def event_rows() -> Select[*tuple[Any, ...]]:
+    """The columns a page of events reads, as `feed_events` decodes them."""
+    return select(*_EVENT_COLUMNS)
+
+
+def feed_events(rows: Sequence[Row[Any]]) -> list[FeedEvent]:
+    """Rows of `event_rows`, as events."""
     # A page holds a thousand and more values: decoded as one JSON array in one call, not each
     # document through the column type's processor.
     documents = json.loads("[" + ",".join(row.changes for row in rows) + "]")
-    events = [
+    return [
         FeedEvent(
             seq=row.seq or 0,
             project_id=row.project_id,
@@ -105,38 +114,44 @@ def read_feed(
         )
         for row, changes in zip(rows, documents, strict=True)
     ]
-    return events, len(found) > limit
 
 
 def page(events: Sequence[FeedEvent], after: int, has_more: bool, field: str | None) -> ChangePage:
     last = events[-1].seq if events else after
-    # Validated in one call from plain data: building a model per event and per field change
-    # (a thousand and more a page) cost more than the page's queries.
     return ChangePage.model_validate(
         {
-            "items": [
-                {
-                    "position": event.seq,
-                    "project_id": event.project_id,
-                    "item_id": event.item_id,
-                    "item_code": event.item_code,
-                    "kind": event.kind,
-                    "actor": {
-                        "organisation_id": event.actor_organisation_id,
-                        "label": event.actor_label,
-                    },
-                    "source": event.source,
-                    "source_id": event.source_id,
-                    "occurred_at": event.occurred_at,
-                    "changes": [
-                        {"field": name, "old": old, "new": new}
-                        for name, old, new in event.fields
-                        if field is None or name == field
-                    ],
-                }
-                for event in events
-            ],
+            "items": change_reads(events, field),
             "next_cursor": feed_cursor(last or 0),
             "has_more": has_more,
         }
     )
+
+
+def change_reads(events: Sequence[FeedEvent], field: str | None = None) -> list[dict[str, Any]]:
+    """Events as plain data shaped as `ChangeRead`, for a page to validate in one call.
+
+    Building a model per event and per field change (a thousand and more a page) cost more
+    than the page's queries.
+    """
+    return [
+        {
+            "position": event.seq,
+            "project_id": event.project_id,
+            "item_id": event.item_id,
+            "item_code": event.item_code,
+            "kind": event.kind,
+            "actor": {
+                "organisation_id": event.actor_organisation_id,
+                "label": event.actor_label,
+            },
+            "source": event.source,
+            "source_id": event.source_id,
+            "occurred_at": event.occurred_at,
+            "changes": [
+                {"field": name, "old": old, "new": new}
+                for name, old, new in event.fields
+                if field is None or name == field
+            ],
+        }
+        for event in events
+    ]

@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -33,6 +34,10 @@ class ChangeSource(enum.StrEnum):
     demo = "demo"
 
 
+# The partial index on creations serves a query only with this condition written as SQL text.
+CREATED_EVENTS = "kind = 'created'"
+
+
 class ChangeEvent(Base):
     """One create, update or delete of an item, with who did it and through what."""
 
@@ -40,6 +45,19 @@ class ChangeEvent(Base):
     __table_args__ = (
         Index("ix_change_events_project_id_id", "project_id", "id"),
         Index("ix_change_events_project_id_seq", "project_id", "seq"),
+        # An item's history, in commit order either way.
+        Index("ix_change_events_item_id_seq", "item_id", "seq"),
+        # Where an item's history starts: SQLite hands a deleted item's id to the next item
+        # made, and that item's history starts at its own creation.
+        Index(
+            "ix_change_events_item_created",
+            "item_id",
+            "seq",
+            postgresql_where=text(CREATED_EVENTS),
+            sqlite_where=text(CREATED_EVENTS),
+        ),
+        # The feed's `item=` filter within a project.
+        Index("ix_change_events_project_id_item_code_seq", "project_id", "item_code", "seq"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -48,7 +66,7 @@ class ChangeEvent(Base):
     seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     # No foreign key: the history of a deleted item outlives it.
-    item_id: Mapped[int] = mapped_column(index=True)
+    item_id: Mapped[int] = mapped_column()
     item_code: Mapped[str] = mapped_column(String(64))
     kind: Mapped[ChangeKind] = mapped_column(
         Enum(ChangeKind, name="change_kind", native_enum=False, create_constraint=True, length=10)

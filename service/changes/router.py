@@ -3,23 +3,24 @@ from __future__ import annotations
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from service.access import Caller, view_of
 from service.auth import TokenToCheck
-from service.changes import feed
+from service.changes import feed, history
 from service.changes.head import FeedHead
 from service.changes.models import ChangeKind
-from service.changes.schemas import ChangePage
+from service.changes.schemas import ChangePage, HistoryPage
 from service.config import Settings
 from service.cursors import FEED_CURSOR_PATTERN
-from service.deps import BearerToken, SessionDep
+from service.deps import BearerToken, CurrentCaller, SessionDep
 from service.errors import problem_responses
 from service.fields import ONE_LINE
 from service.items.codes import CODE_PATTERN
-from service.params import ProjectIdPath
+from service.pagination import DEFAULT_LIMIT, link_next
+from service.params import CodePath, ProjectIdPath
 from service.projects.service import get_visible_project
 from service.routing import OneThreadRoute
 from service.sessions import ConnectionGate, Slot, run_gated
@@ -57,6 +58,20 @@ WaitQuery = Annotated[
     Query(ge=0, le=30, description="Seconds to hold the request until something new arrives."),
 ]
 LimitQuery = Annotated[int, Query(ge=1, le=1000, description="At most this many events.")]
+OrderQuery = Annotated[
+    history.HistoryOrder,
+    Query(description="`newest` first (the default) or `oldest` first, in commit order."),
+]
+HistoryCursorQuery = Annotated[
+    str | None,
+    Query(
+        max_length=200,
+        description="The `next_cursor` of the previous page, with the same `order`; omit for "
+        "the first.",
+        json_schema_extra={"pattern": FEED_CURSOR_PATTERN},
+        examples=["1042"],
+    ),
+]
 
 
 async def _follow(
@@ -155,3 +170,30 @@ async def list_project_changes(
     """
     selection = feed.FeedFilter(project_id, item, tuple(kind), field)
     return await _follow(request, session, token, since, selection, limit, wait)
+
+
+@router.get(
+    "/projects/{project_id}/items/{code}/history",
+    responses=problem_responses(401, 404, 422, 429),
+)
+def get_item_history(
+    request: Request,
+    response: Response,
+    project_id: ProjectIdPath,
+    code: CodePath,
+    session: SessionDep,
+    caller: CurrentCaller,
+    order: OrderQuery = history.HistoryOrder.newest,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: HistoryCursorQuery = None,
+) -> HistoryPage:
+    """An item's history: every change to it, newest or oldest first.
+
+    The same events as the change feed, for one item: who changed what, through what, each
+    field's old and new value. Pages follow `next_cursor` (also sent as a `Link: rel="next"`
+    header). The history is the item's as it is now: a code reused after a delete starts anew.
+    """
+    project = get_visible_project(session, caller, project_id)
+    page = history.item_history(session, project, code, order=order, cursor=cursor, limit=limit)
+    link_next(request, response, page.next_cursor)
+    return page

@@ -51,6 +51,7 @@ from service.imports.schemas import (
 )
 from service.imports.writes import ImportWriter
 from service.projects.models import Project
+from service.sessions import note_load
 
 PREVIEW_ROWS = 20
 _NO_SIDES = (
@@ -225,6 +226,7 @@ def _apply(
     deleted = [known.code for known in checked.to_delete]
     if writer is not None:
         deleted = writer.finish(counts)
+        note_load(session, project.id, counts.created + counts.updated + counts.deleted)
     return ImportOutcome(_summary(sheet, options, writer, counts, checked, deleted), answer)
 
 

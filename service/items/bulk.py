@@ -23,6 +23,7 @@ from service.items.models import Item
 from service.items.schemas import BulkItem, BulkItemResult, BulkPush, ItemCreate, ItemUpdate
 from service.items.service import create_item, update_loaded_item
 from service.projects.models import Project
+from service.sessions import note_load
 
 _NOT_FIELDS = {"code", "version"}
 
@@ -113,6 +114,7 @@ def push_items(
         session.flush()  # the rest: new parents or predecessors, which the ORM writes
     except StaleDataError:
         raise _lost_race(session, updated) from None
+    note_load(session, project.id, len(applied))
     return [_result(*applied[index]) for index in range(len(push.items))]
 
 

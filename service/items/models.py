@@ -66,11 +66,14 @@ class Item(Base):
         # Overdue and due-date filters and reports.
         Index("ix_items_project_planned_end", "project_id", "planned_end"),
         # The overdue report across every project reads only open items by planned end: a
-        # partial index keeps it small (closed items are most of a mature WBS) and ordered.
+        # partial index keeps it small (closed items are most of a mature WBS) and ordered,
+        # in the report's whole order, so that a page after a cursor starts in the index.
         Index(
             "ix_items_open_planned_end",
             "planned_end",
             "project_id",
+            "sort_key",
+            "id",
             postgresql_where=text(_OPEN),
             sqlite_where=text(_OPEN),
         ),

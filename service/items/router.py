@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 
 from service.changes.service import Actor
 from service.concurrency import IF_MATCH_PATTERN, etag
@@ -16,7 +16,7 @@ from service.items.codes import CODE_PATTERN
 from service.items.models import Responsibility, Status
 from service.items.schemas import BulkPush, BulkResult, ItemCreate, ItemPage, ItemRead, ItemUpdate
 from service.pagination import DEFAULT_LIMIT, ItemCursorQuery, LimitQuery, link_next
-from service.params import AssigneeQuery, ProjectIdPath
+from service.params import AssigneeQuery, CodePath, ProjectIdPath
 from service.projects.service import get_visible_project
 from service.routing import OneThreadRoute
 
@@ -24,7 +24,6 @@ router = APIRouter(
     prefix="/projects/{project_id}/items", tags=["items"], route_class=OneThreadRoute
 )
 
-CodePath = Annotated[str, Path(pattern=CODE_PATTERN, description="The item's code (項番).")]
 AsOfQuery = Annotated[
     Day | None,
     Query(description="Day `overdue` is computed for; default today in WBS_TIMEZONE."),

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, Table, and_, bindparam, or_, select
+from sqlalchemy import ColumnElement, Select, Table, and_, bindparam, or_, select, tuple_
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
@@ -244,7 +244,9 @@ def list_items(
     query = _filtered(session, _LISTED.where(Item.project_id == project.id), project.id, filters)
     if cursor is not None:
         key, last_id = item_position(cursor)
-        query = query.where(or_(Item.sort_key > key, and_(Item.sort_key == key, Item.id > last_id)))
+        # A row value, not `a > k OR (a = k AND id > i)`: both databases read it as a range
+        # of the (project, sort key, id) index, so a page deep in the list costs the first's.
+        query = query.where(tuple_(Item.sort_key, Item.id) > tuple_(key, last_id))
     rows = session.execute(query.order_by(Item.sort_key, Item.id).limit(limit)).all()
     next_cursor = item_cursor(rows[-1].sort_key, rows[-1].id) if len(rows) == limit else None
     return _reads(session, rows, filters.as_of), next_cursor

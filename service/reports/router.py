@@ -1,14 +1,21 @@
 from __future__ import annotations
 
+import itertools
+from collections.abc import Generator, Iterator
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
+from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from service.cursors import REPORT_CURSOR_PATTERN, report_position
 from service.deps import CurrentCaller, SessionDep, Today
 from service.errors import problem_responses
 from service.fields import Day
 from service.items.models import Responsibility
+from service.pagination import MAX_LIMIT, after_id, link_next
+from service.pagination import CursorQuery as IdCursorQuery
 from service.params import (
     AssigneeQuery,
     ConsortiumQuery,
@@ -20,13 +27,16 @@ from service.projects.service import get_visible_project
 from service.reports import service, tables
 from service.reports.schemas import OverdueReport, ProgressReport
 from service.routing import OneThreadRoute
+from service.streams import download, spooled
 from service.tabular import (
     CSV_MEDIA_TYPE,
     XLSX_MEDIA_TYPE,
     Language,
     choose_format,
+    csv_chunks,
     to_csv,
     to_xlsx,
+    write_xlsx,
 )
 
 router = APIRouter(tags=["reports"], route_class=OneThreadRoute)
@@ -46,7 +56,35 @@ DueWithin = Annotated[
     int | None,
     Query(ge=1, le=365, description="Also list open items due within this many days (due soon)."),
 ]
-LimitQuery = Annotated[int, Query(ge=1, le=10_000, description="At most this many rows.")]
+LimitQuery = Annotated[
+    int | None,
+    Query(
+        ge=1,
+        le=10_000,
+        description="JSON: rows a page holds (default 1,000). CSV and XLSX: at most this many "
+        "rows (default: every row of the report).",
+    ),
+]
+CursorQuery = Annotated[
+    str | None,
+    Query(
+        max_length=1700,
+        description="The `next_cursor` of the previous page; omit for the first. CSV and XLSX "
+        "start after it too.",
+        json_schema_extra={"pattern": REPORT_CURSOR_PATTERN},
+        examples=["739706.12.30303030303030303033.812"],
+    ),
+]
+ProgressLimitQuery = Annotated[
+    int | None,
+    Query(
+        ge=1,
+        le=MAX_LIMIT,
+        description="JSON: projects a page holds (default: every project). The totals and "
+        "roll-ups are always of every project.",
+    ),
+]
+JSON_PAGE = 1000
 
 _TABLE_CONTENT: dict[str, Any] = {
     "text/csv": {
@@ -61,28 +99,79 @@ def _responses(*errors: int) -> dict[int | str, dict[str, Any]]:
     return {200: {"content": _TABLE_CONTENT}, **problem_responses(*errors)}
 
 
-def _overdue(report: OverdueReport, fmt: str | None, accept: str | None, lang: Language) -> Any:
+def _overdue(
+    request: Request,
+    response: Response,
+    session: Session,
+    selection: service.OverdueSelection,
+    page: tuple[str | None, int | None],
+    fmt: str | None,
+    accept: str | None,
+    lang: Language,
+) -> Any:
+    """The report as JSON (one page), or every row after the cursor as a download, streamed."""
+    cursor, limit = page
     chosen = choose_format(fmt, accept)
-    name = f"overdue-{report.as_of}"
+    name = f"overdue-{selection.as_of}"
     if chosen == "json":
+        report = service.overdue_page(session, selection, cursor=cursor, limit=limit or JSON_PAGE)
+        link_next(request, response, report.next_cursor)
         return report
-    header, rows = tables.overdue_table(report, lang)
+    if cursor is not None:
+        report_position(cursor)  # refused now, not halfway through the download
+    header = tables.overdue_header(lang)
+
+    def lines(own: Session) -> Iterator[Iterator[list[object]]]:
+        for rows in service.overdue_pages(own, selection, cursor=cursor, limit=limit):
+            yield tables.overdue_lines(rows, lang)
+
     if chosen == "csv":
-        return _download(to_csv(header, rows), CSV_MEDIA_TYPE, f"{name}.csv")
+        return download(
+            request, lambda own: csv_chunks(header, lines(own)), CSV_MEDIA_TYPE, f"{name}.csv"
+        )
     title = "期限超過" if lang == "ja" else "Overdue"
-    return _download(to_xlsx([(title, header, rows)]), XLSX_MEDIA_TYPE, f"{name}.xlsx")
+
+    def workbook(own: Session) -> Generator[bytes]:
+        every = itertools.chain.from_iterable(lines(own))
+        return spooled(lambda file: write_xlsx([(title, header, every)], file))
+
+    return download(request, workbook, XLSX_MEDIA_TYPE, f"{name}.xlsx")
 
 
-def _progress(report: ProgressReport, fmt: str | None, accept: str | None, lang: Language) -> Any:
+def _progress(
+    request: Request,
+    response: Response,
+    report: ProgressReport,
+    fmt: str | None,
+    accept: str | None,
+    lang: Language,
+) -> Any:
     chosen = choose_format(fmt, accept)
     name = f"progress-{report.as_of}"
     if chosen == "json":
+        link_next(request, response, report.next_cursor)
         return report
     sheets = tables.progress_tables(report, lang)
     if chosen == "csv":
         _, header, rows = sheets[0]
         return _download(to_csv(header, rows), CSV_MEDIA_TYPE, f"{name}.csv")
     return _download(to_xlsx(sheets), XLSX_MEDIA_TYPE, f"{name}.xlsx")
+
+
+def _progress_report(
+    session: Session,
+    scope: service.ReportScope,
+    day: date,
+    fmt: str | None,
+    accept: str | None,
+    page: tuple[str | None, int | None],
+) -> ProgressReport:
+    cursor, limit = page
+    if choose_format(fmt, accept) != "json":
+        cursor, limit = None, None  # a download holds every project
+    return service.progress_report(
+        session, scope, as_of=day, after_id=after_id(cursor), limit=limit
+    )
 
 
 def _download(content: bytes, media_type: str, filename: str) -> Response:
@@ -96,6 +185,7 @@ def _download(content: bytes, media_type: str, filename: str) -> Response:
 @router.get("/reports/overdue", responses=_responses(401, 422, 429), response_model=OverdueReport)
 def get_overdue_report(
     request: Request,
+    response: Response,
     session: SessionDep,
     caller: CurrentCaller,
     today: Today,
@@ -106,7 +196,8 @@ def get_overdue_report(
     vendor: VendorQuery = None,
     consortium: ConsortiumQuery = None,
     due_within: DueWithin = None,
-    limit: LimitQuery = 1000,
+    limit: LimitQuery = None,
+    cursor: CursorQuery = None,
     format: FormatQuery = None,
     lang: LangQuery = "ja",
     accept: AcceptHeader = None,
@@ -115,19 +206,15 @@ def get_overdue_report(
 
     Open items whose planned end is before `as_of`, most overdue first, each with its
     successors that have not started (marked when they are the other side's). JSON by
-    default; CSV or XLSX with `format=` or `Accept`.
+    default, a page at a time: follow `next_cursor` (also sent as a `Link: rel="next"`
+    header) for the rest. CSV or XLSX with `format=` or `Accept`: every row of the report in
+    one download, written while it is sent.
     """
     scope = service.ReportScope(caller, None, municipality, vendor, consortium)
-    report = service.overdue_report(
-        session,
-        scope,
-        as_of=as_of or today,
-        responsibility=responsibility,
-        assignee=assignee,
-        due_within=due_within,
-        limit=limit,
+    selection = service.OverdueSelection(
+        scope, as_of or today, responsibility, assignee, due_within
     )
-    return _overdue(report, format, accept, lang)
+    return _overdue(request, response, session, selection, (cursor, limit), format, accept, lang)
 
 
 @router.get(
@@ -137,6 +224,7 @@ def get_overdue_report(
 )
 def get_project_overdue_report(
     request: Request,
+    response: Response,
     project_id: ProjectIdPath,
     session: SessionDep,
     caller: CurrentCaller,
@@ -145,7 +233,8 @@ def get_project_overdue_report(
     responsibility: ResponsibilityQuery = None,
     assignee: AssigneeQuery = None,
     due_within: DueWithin = None,
-    limit: LimitQuery = 1000,
+    limit: LimitQuery = None,
+    cursor: CursorQuery = None,
     format: FormatQuery = None,
     lang: LangQuery = "ja",
     accept: AcceptHeader = None,
@@ -155,21 +244,17 @@ def get_project_overdue_report(
     The same report as across projects, for one project.
     """
     get_visible_project(session, caller, project_id)
-    report = service.overdue_report(
-        session,
-        service.ReportScope(caller, project_id),
-        as_of=as_of or today,
-        responsibility=responsibility,
-        assignee=assignee,
-        due_within=due_within,
-        limit=limit,
+    scope = service.ReportScope(caller, project_id)
+    selection = service.OverdueSelection(
+        scope, as_of or today, responsibility, assignee, due_within
     )
-    return _overdue(report, format, accept, lang)
+    return _overdue(request, response, session, selection, (cursor, limit), format, accept, lang)
 
 
 @router.get("/reports/progress", responses=_responses(401, 422, 429), response_model=ProgressReport)
 def get_progress_report(
     request: Request,
+    response: Response,
     session: SessionDep,
     caller: CurrentCaller,
     today: Today,
@@ -177,6 +262,8 @@ def get_progress_report(
     municipality: MunicipalityQuery = None,
     vendor: VendorQuery = None,
     consortium: ConsortiumQuery = None,
+    limit: ProgressLimitQuery = None,
+    cursor: IdCursorQuery = None,
     format: FormatQuery = None,
     lang: LangQuery = "ja",
     accept: AcceptHeader = None,
@@ -184,11 +271,13 @@ def get_progress_report(
     """Progress and overdue counts per project, municipality, vendor and consortium.
 
     Counts leaves (items without children) by side and status; percent complete is their
-    mean progress, each leaf weighing the same, done and not-applicable counting 100.
+    mean progress, each leaf weighing the same, done and not-applicable counting 100. With
+    `limit`, the projects come a page at a time (follow `next_cursor`); CSV and XLSX hold
+    every project.
     """
     scope = service.ReportScope(caller, None, municipality, vendor, consortium)
-    report = service.progress_report(session, scope, as_of=as_of or today)
-    return _progress(report, format, accept, lang)
+    report = _progress_report(session, scope, as_of or today, format, accept, (cursor, limit))
+    return _progress(request, response, report, format, accept, lang)
 
 
 @router.get(
@@ -198,6 +287,7 @@ def get_progress_report(
 )
 def get_project_progress_report(
     request: Request,
+    response: Response,
     project_id: ProjectIdPath,
     session: SessionDep,
     caller: CurrentCaller,
@@ -215,4 +305,4 @@ def get_project_progress_report(
     report = service.progress_report(
         session, service.ReportScope(caller, project_id), as_of=as_of or today
     )
-    return _progress(report, format, accept, lang)
+    return _progress(request, response, report, format, accept, lang)

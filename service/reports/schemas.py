@@ -48,6 +48,7 @@ class OverdueReport(BaseModel):
                     "as_of": "2026-11-26",
                     "total": 1,
                     "truncated": False,
+                    "next_cursor": None,
                     "rows": [
                         {
                             "project": {
@@ -82,8 +83,16 @@ class OverdueReport(BaseModel):
     )
 
     as_of: date
-    total: int = Field(description="Rows matching, before `limit`.")
-    truncated: bool
+    total: int = Field(description="Rows of the whole report, over all its pages.")
+    truncated: bool = Field(
+        deprecated=True,
+        description="Kept for clients written before the report had pages: true exactly when "
+        "`next_cursor` is not null (more rows follow). Follow `next_cursor` instead.",
+    )
+    next_cursor: str | None = Field(
+        description='Pass it as `cursor` for the next page (also sent as a `Link: rel="next"` '
+        "header); null on the last page.",
+    )
     rows: list[OverdueRow]
 
 
@@ -149,6 +158,7 @@ class ProgressReport(BaseModel):
                         "by_status": {"vendor": {"done": 12, "in_progress": 2}},
                     },
                     "projects": [],
+                    "next_cursor": None,
                     "municipalities": [],
                     "vendors": [],
                     "consortia": [],
@@ -160,7 +170,14 @@ class ProgressReport(BaseModel):
 
     as_of: date
     overall: Progress
-    projects: list[ProjectProgress]
+    projects: list[ProjectProgress] = Field(
+        description="One page of the projects, in id order; the totals and roll-ups are of "
+        "every project of the report, on every page."
+    )
+    next_cursor: str | None = Field(
+        description="Pass it as `cursor` for the next page of projects (also sent as a "
+        '`Link: rel="next"` header); null on the last page.'
+    )
     municipalities: list[RollUp]
     vendors: list[RollUp]
     consortia: list[RollUp]

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import ColumnElement, Select, and_, case, exists, func, select, true
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, select, true, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from service.access import SIDES, Caller, visible_projects
-from service.db import in_slices
+from service.cursors import id_cursor, report_cursor, report_position
+from service.db import SLICE, in_slices
 from service.items.models import CLOSED_STATUSES, Item, Responsibility, Status, item_predecessors
 from service.items.service import open_clause, overdue_clause
 from service.organisations.models import Organisation
@@ -77,6 +78,38 @@ def _org(organisation: Organisation) -> OrganisationRef:
     return OrganisationRef(id=organisation.id, code=organisation.code, name=organisation.name)
 
 
+@dataclass(frozen=True)
+class OverdueSelection:
+    """Which rows the overdue report holds: late items (and, with `due_within`, those due
+    soon) of the scope's projects."""
+
+    scope: ReportScope
+    as_of: date
+    responsibility: Responsibility | None = None
+    assignee: str | None = None
+    due_within: int | None = None
+
+    def items(self) -> Select[Item]:
+        late = overdue_clause(self.as_of)
+        if self.due_within:
+            late = and_(
+                # Past the last day the calendar has, everything open is due within the horizon.
+                Item.planned_end <= _days_after(self.as_of, self.due_within),
+                open_clause(),
+            )
+        query = select(Item).where(self.scope.items(), late)
+        if self.responsibility is not None:
+            query = query.where(Item.responsibility == self.responsibility)
+        if self.assignee is not None:
+            query = query.where(Item.assignee == self.assignee)
+        return query
+
+
+# Most overdue first; the item id last, so that every row has its own place for a cursor. The
+# open items' index is in this order.
+_OVERDUE_ORDER = (Item.planned_end, Item.project_id, Item.sort_key, Item.id)
+
+
 def overdue_report(
     session: Session,
     scope: ReportScope,
@@ -85,29 +118,67 @@ def overdue_report(
     responsibility: Responsibility | None = None,
     assignee: str | None = None,
     due_within: int | None = None,
+    cursor: str | None = None,
     limit: int = 1000,
 ) -> OverdueReport:
-    """Late items (and, with `due_within`, those due soon), most overdue first."""
-    late = overdue_clause(as_of)
-    if due_within:
-        late = and_(
-            # Past the last day the calendar has, everything open is due within the horizon.
-            Item.planned_end <= _days_after(as_of, due_within),
-            open_clause(),
-        )
-    query = select(Item).where(scope.items(), late)
-    if responsibility is not None:
-        query = query.where(Item.responsibility == responsibility)
-    if assignee is not None:
-        query = query.where(Item.assignee == assignee)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    items = list(
-        session.scalars(
-            query.order_by(Item.planned_end, Item.project_id, Item.sort_key).limit(limit)
-        )
+    """One page of the report, the number of rows of all its pages, and the next page's cursor."""
+    selection = OverdueSelection(scope, as_of, responsibility, assignee, due_within)
+    return overdue_page(session, selection, cursor=cursor, limit=limit)
+
+
+def overdue_page(
+    session: Session, selection: OverdueSelection, *, cursor: str | None, limit: int
+) -> OverdueReport:
+    """`overdue_report` of a selection."""
+    total = session.scalar(select(func.count()).select_from(selection.items().subquery())) or 0
+    items, next_cursor = _overdue_page(session, selection, cursor, limit)
+    return OverdueReport(
+        as_of=selection.as_of,
+        total=total,
+        truncated=next_cursor is not None,
+        next_cursor=next_cursor,
+        rows=overdue_rows(session, items, selection.as_of),
     )
-    rows = overdue_rows(session, items, as_of)
-    return OverdueReport(as_of=as_of, total=total, truncated=total > len(rows), rows=rows)
+
+
+def overdue_pages(
+    session: Session,
+    selection: OverdueSelection,
+    *,
+    cursor: str | None = None,
+    limit: int | None = None,
+    size: int = SLICE,
+) -> Iterator[list[OverdueRow]]:
+    """Every row of the report after `cursor` (at most `limit`), a page of `size` at a time: what
+    a download streams, holding one page at once."""
+    left = limit
+    while left is None or left > 0:
+        wanted = size if left is None else min(size, left)
+        items, cursor = _overdue_page(session, selection, cursor, wanted)
+        if items:
+            yield overdue_rows(session, items, selection.as_of)
+        # The page's items are not needed again: forgotten, the session holds one page at once.
+        session.expunge_all()
+        if cursor is None:
+            return
+        if left is not None:
+            left -= len(items)
+
+
+def _overdue_page(
+    session: Session, selection: OverdueSelection, cursor: str | None, limit: int
+) -> tuple[list[Item], str | None]:
+    query = selection.items()
+    if cursor is not None:
+        # A row value: both databases read it as a range of the open items' index.
+        query = query.where(tuple_(*_OVERDUE_ORDER) > tuple_(*report_position(cursor)))
+    found = list(session.scalars(query.order_by(*_OVERDUE_ORDER).limit(limit + 1)))
+    items = found[:limit]
+    if len(found) <= limit:
+        return items, None
+    last = items[-1]
+    assert last.planned_end is not None  # the report's condition reads it
+    return items, report_cursor(last.planned_end, last.project_id, last.sort_key, last.id)
 
 
 def overdue_rows(session: Session, items: Sequence[Item], as_of: date) -> list[OverdueRow]:
@@ -242,8 +313,21 @@ def _tallies(session: Session, scope: ReportScope, as_of: date) -> dict[int, _Ta
     return tallies
 
 
-def progress_report(session: Session, scope: ReportScope, *, as_of: date) -> ProgressReport:
+def progress_report(
+    session: Session,
+    scope: ReportScope,
+    *,
+    as_of: date,
+    after_id: int = 0,
+    limit: int | None = None,
+) -> ProgressReport:
+    """The totals and roll-ups of every project of the scope, with the rows of the projects after
+    `after_id` (at most `limit` of them: one page)."""
     projects = list(session.scalars(scope.projects().order_by(Project.id)))
+    listed = [project for project in projects if project.id > after_id]
+    more = limit is not None and len(listed) > limit
+    listed = listed[:limit]
+    page = set(listed)
     tallies = _tallies(session, scope, as_of)
     overall = _Tally()
     groups: dict[str, dict[str, tuple[str, _Tally, set[int]]]] = {
@@ -255,14 +339,15 @@ def progress_report(session: Session, scope: ReportScope, *, as_of: date) -> Pro
     for project in projects:
         tally = tallies.get(project.id, _Tally())
         overall.add(tally)
-        project_rows.append(
-            ProjectProgress(
-                project=_ref(project),
-                municipality=_org(project.municipality),
-                vendor=_org(project.vendor),
-                **dict(tally.progress()),
+        if project in page:
+            project_rows.append(
+                ProjectProgress(
+                    project=_ref(project),
+                    municipality=_org(project.municipality),
+                    vendor=_org(project.vendor),
+                    **dict(tally.progress()),
+                )
             )
-        )
         keys = [
             ("municipalities", project.municipality.code, project.municipality.name),
             ("vendors", project.vendor.code, project.vendor.name),
@@ -277,6 +362,7 @@ def progress_report(session: Session, scope: ReportScope, *, as_of: date) -> Pro
         as_of=as_of,
         overall=overall.progress(),
         projects=project_rows,
+        next_cursor=id_cursor(listed[-1].id) if more else None,
         **{
             group: [
                 RollUp(key=key, name=name, projects=len(members), **dict(tally.progress()))

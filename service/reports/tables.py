@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
-from service.reports.schemas import OverdueReport, Progress, ProgressReport, RollUp
+from service.reports.schemas import OverdueReport, OverdueRow, Progress, ProgressReport, RollUp
 from service.tabular import Language, word
 
 _OVERDUE_HEADER: dict[Language, list[str]] = {
@@ -34,26 +34,31 @@ _PROGRESS_HEADER: dict[Language, list[str]] = {
 def overdue_table(
     report: OverdueReport, language: Language
 ) -> tuple[list[str], Iterator[list[object]]]:
-    def rows() -> Iterator[list[object]]:
-        for row in report.rows:
-            yield [
-                row.project.name,
-                row.municipality.name,
-                row.vendor.name,
-                row.code,
-                row.title,
-                word(row.responsibility, language),
-                row.assignee,
-                row.planned_end,
-                row.days_overdue,
-                word(row.state, language),
-                word(row.status, language),
-                row.progress,
-                "、".join(f"{b.code} {b.title}" for b in row.blocks),
-                "、".join(f"{b.code} {b.title}" for b in row.blocks if b.other_side),
-            ]
+    return overdue_header(language), overdue_lines(report.rows, language)
 
-    return _OVERDUE_HEADER[language], rows()
+
+def overdue_header(language: Language) -> list[str]:
+    return _OVERDUE_HEADER[language]
+
+
+def overdue_lines(rows: Iterable[OverdueRow], language: Language) -> Iterator[list[object]]:
+    for row in rows:
+        yield [
+            row.project.name,
+            row.municipality.name,
+            row.vendor.name,
+            row.code,
+            row.title,
+            word(row.responsibility, language),
+            row.assignee,
+            row.planned_end,
+            row.days_overdue,
+            word(row.state, language),
+            word(row.status, language),
+            row.progress,
+            "、".join(f"{b.code} {b.title}" for b in row.blocks),
+            "、".join(f"{b.code} {b.title}" for b in row.blocks if b.other_side),
+        ]
 
 
 def _progress_row(name: str, projects: int, progress: Progress) -> list[object]:

@@ -72,7 +72,7 @@ def _home_lists(session: Session, caller: Caller, day: date) -> HomeLists:
             limit=LIST_LIMIT,
         )
         ours.extend(report.rows)
-        truncated = truncated or report.truncated
+        truncated = truncated or report.next_cursor is not None
     ours.sort(key=lambda row: (row.planned_end, row.project.id, row.code))
     theirs = overdue_report(
         session,
@@ -85,7 +85,7 @@ def _home_lists(session: Session, caller: Caller, day: date) -> HomeLists:
         overdue=[row for row in ours if row.state == "overdue"],
         due_soon=[row for row in ours if row.state == "due_soon"],
         theirs_late=theirs.rows,
-        truncated=truncated or theirs.truncated,
+        truncated=truncated or theirs.next_cursor is not None,
     )
 
 

@@ -87,7 +87,7 @@ def digest_data(
         counts=DigestCounts(
             overdue=len(overdue), due_soon=len(due_soon), waiting_on_others=len(waiting)
         ),
-        truncated=report.truncated,
+        truncated=report.next_cursor is not None,
         link=public_url.rstrip("/") + "/",
     )
 

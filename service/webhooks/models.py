@@ -66,11 +66,13 @@ class Subscription(Base):
     """Where an organisation wants to be told, of what, and how it went lately."""
 
     __tablename__ = "webhook_subscriptions"
+    # An organisation's subscriptions in id order: its list's pages need no sort.
+    __table_args__ = (
+        Index("ix_webhook_subscriptions_organisation_id_id", "organisation_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    organisation_id: Mapped[int] = mapped_column(
-        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
-    )
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(100))
     kind: Mapped[Kind] = mapped_column(_enum(Kind, "webhook_kind", 20))
     # The URL or mail address, encrypted (service.secretbox): chat URLs are credentials.
