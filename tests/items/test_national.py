@@ -107,3 +107,32 @@ def test_the_procedure_has_forty_steps_under_eighteen_and_twenty_one_businesses(
     assert (STEPS[0].circled, STEPS[-1].circled) == ("①-1", "⑱-2")
     assert len(Business) == 21
     assert Business.kyotsu == "共通"
+
+
+def test_a_bulk_push_sets_steps_and_businesses_in_any_notation(
+    client: TestClient, world: World, make_item: ItemFactory
+) -> None:
+    make_item(code="1", step="1-1", business="住民記録")
+    response = client.post(
+        f"{items_url(world)}/bulk",
+        headers=world.auth("vendor_x"),
+        json={
+            "items": [
+                {"code": "1", "step": "⑬-1", "business": "介護保険"},
+                {"code": "2", "title": "運用テスト", "responsibility": "joint", "step": "手順13-2"},
+            ]
+        },
+    )
+    assert response.status_code == 200, response.text
+    listed = client.get(items_url(world), headers=world.auth("town_a")).json()["items"]
+    assert [(i["code"], i["step"], i["business"]) for i in listed] == [
+        ("1", "13-1", "介護保険"),
+        ("2", "13-2", None),
+    ]
+    refused = client.post(
+        f"{items_url(world)}/bulk",
+        headers=world.auth("vendor_x"),
+        json={"items": [{"code": "1", "step": "⑬-4"}]},
+    )
+    assert refused.status_code == 422
+    assert "⑬ has ⑬-1, ⑬-2, ⑬-3" in refused.text
