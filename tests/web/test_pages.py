@@ -284,7 +284,7 @@ def test_a_newcomer_opening_the_root_is_sent_to_sign_in_not_a_json_404(
 def test_the_overview_links_the_national_progress_layout_for_the_pmo_and_towns(
     client: TestClient, world: World, make_item: ItemFactory
 ) -> None:
-    make_item(code="1", step="①-1", status="done")
+    make_item(code="1", step="①-1", status="done", business="住民記録")
     make_item("b_x", code="1", step="1-1", status="in_progress")
     sign_in(client, world.tokens["pmo"])
     overview = client.get("/overview")
@@ -300,6 +300,9 @@ def test_the_overview_links_the_national_progress_layout_for_the_pmo_and_towns(
         [None, "さくら町", "住民記録", "完了済み"],
         [None, "みどり市", "住民記録", "作業中"],
     ]
+    item = client.get(f"/projects/{world.projects['a_x'].id}/items/1").text
+    assert "<dt>手順番号</dt><dd>①-1</dd>" in item
+    assert "<dt>業務</dt><dd>住民記録</dd>" in item
     # A town's link gives its own rows only, as the API would.
     sign_in(client, world.tokens["town_a"])
     table = client.get("/overview/national-progress.csv")
