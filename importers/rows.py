@@ -27,6 +27,7 @@ from importers.sources import Cell, column_letter, number_format
 from importers.values import (
     Party,
     ValueProblem,
+    WholeStep,
     clean_long_text,
     clean_text,
     is_blank_word,
@@ -208,6 +209,10 @@ class RowReader:
             return
         try:
             word = read_step(text) if field.kind is Kind.step else key(text)
+        except WholeStep:
+            # A group's row names its major step (③): the row is no one step of the 40.
+            values[field.name] = None
+            return
         except ValueProblem as problem:
             self.problem(row, letter, raw, str(problem), field.name)
             return

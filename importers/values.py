@@ -311,6 +311,10 @@ def _number(text: str) -> int:
     return int(unicodedata.normalize("NFKC", text))
 
 
+class WholeStep(ValueProblem):
+    """A major step alone (③): the group of its sub-steps, none of the 40 itself."""
+
+
 def read_step(value: object) -> str | None:
     """A step as `major-sub` (`③-2`, `手順３－２` → `3-2`); None for a blank cell."""
     text = clean_text(value)
@@ -321,7 +325,7 @@ def read_step(value: object) -> str | None:
         raise ValueProblem(f"{text!r} is not a step of the procedure: write it as ③-2 or 3-2")
     if match["sub"] is None:
         major = match["major"]
-        raise ValueProblem(
+        raise WholeStep(
             f"{text!r} names a whole step, not one of its parts: write {major}-1, {major}-2 …"
         )
     return f"{_number(match['major'])}-{_number(match['sub'])}"
