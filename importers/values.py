@@ -342,11 +342,14 @@ def step_at_start(text: str | None) -> str | None:
 
 
 def named_in(text: str, words: Mapping[str, str]) -> str | None:
-    """The value of the longest of `words` (folded by key()) found in the text, so 戸籍の附票
-    wins over 戸籍 and 法人住民税 over 住民税."""
+    """The one value `words` (folded by key()) name in the text: the longest word wins over the
+    words inside it (戸籍の附票 over 戸籍, 法人住民税 over 住民税); words for two values
+    (住民記録・印鑑登録) name none."""
     folded = key(text)
     found = [word for word in words if word and word in folded]
-    return words[max(found, key=len)] if found else None
+    outer = [word for word in found if not any(word != other and word in other for other in found)]
+    named = {words[word] for word in outer}
+    return named.pop() if len(named) == 1 else None
 
 
 def circled_step(step: str) -> str:

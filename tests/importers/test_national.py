@@ -100,6 +100,14 @@ def test_a_business_column_wins_over_the_sheets_name_and_the_title_block_gives_o
         )
     )
     assert national(titled) == {"1": (None, "軽自動車税")}
+    # A sheet for several businesses names none of them for its rows.
+    several = workbook_bytes(
+        (
+            "住民記録・印鑑登録",
+            [["基幹系（住基・国保）標準化"], ["項番", "作業項目"], ["1", "設計"]],
+        )
+    )
+    assert national(several) == {"1": (None, None)}
 
 
 def test_a_step_or_business_that_is_none_of_the_procedures_is_said_where_it_sits() -> None:
