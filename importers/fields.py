@@ -8,12 +8,13 @@ importer's own and joins the vocabulary here.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from importers.dates import Role
-from importers.values import key
+from importers.values import key, unknown_step
 
 
 class Kind(enum.StrEnum):
@@ -28,6 +29,8 @@ class Kind(enum.StrEnum):
     status = "status"  # a status word
     percent = "percent"  # 0–100, or a fraction in a percent-formatted cell
     codes = "codes"  # a list of codes
+    step = "step"  # a step of the national procedure: ③-2, 3-2, 手順3-2 (values.read_step)
+    choice = "choice"  # one of the field's values, by any of its words (業務: 住民記録, 住基)
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,17 @@ class SheetField:
     # Headers that name the field, compared after importers.values.key() folding.
     words: tuple[str, ...]
     role: Role | None = None
+    # The values a step or choice may take, by every word that names one (folded by key()):
+    # a cell naming none of them is a problem.
+    values: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+
+def unknown_value(text: str, field: SheetField) -> str:
+    """Why a step or choice cell names none of the field's values, and what it may name."""
+    if field.kind is Kind.step:
+        return unknown_step(text, field.values.values())
+    shown = dict.fromkeys(field.values.values())
+    return f"{text!r} is not a {field.name} this service knows: write one of {'、'.join(shown)}"
 
 
 # The caller's rule for the parent a code names: 1-2-3 → 1-2, 1 → None.

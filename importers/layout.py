@@ -81,11 +81,13 @@ def classify(header: str, vocabulary: Vocabulary, group: str | None = None) -> s
         combined = vocabulary.field_of(key(group) + word)
         if combined:
             return combined
+    # Before the fields' own words: "step" names the step field too, but a 手順 column may hold
+    # the codes or the steps' names as well, and only its values tell which (readings.py).
+    if word in _STEP_WORDS:
+        return STEP_COLUMN
     named = vocabulary.field_of(word) or _NOTATION_WORDS.get(word)
     if named:
         return named
-    if word in _STEP_WORDS:
-        return STEP_COLUMN
     party = party_of(header)
     return MARK_PREFIX + party if party else None
 

@@ -42,12 +42,14 @@ from importers.values import (
     ValueProblem,
     clean_text,
     is_blank_word,
+    key,
     read_code,
     read_done_mark,
     read_predecessors,
     read_progress,
     read_responsibility,
     read_status,
+    read_step,
     says_not_done,
 )
 
@@ -122,6 +124,10 @@ def checker(name: str, vocabulary: Vocabulary) -> Callable[[object], bool]:
         return _reads(read_progress)
     if kind is Kind.codes:
         return lambda value: all(looks_like_code(code) for code in read_predecessors(value))
+    if kind is Kind.step:
+        return _reads(read_step)
+    if kind is Kind.choice:
+        return lambda value: key(clean_text(value) or "") in field.values
     return _anything
 
 
@@ -292,7 +298,7 @@ def settle_by_values(
                 why = "numbers the rows 1, 2, 3 …: a row number, not an ID this service exported"
                 ignored.append(Ignored(column_letter(index), layout.headers[index], why))
         elif name == STEP_COLUMN:
-            meaning = _step_column(samples, index, set(columns.values()))
+            meaning = _step_column(samples, index, set(columns.values()), vocabulary)
             if meaning is None:
                 del columns[index]
                 why = "a 手順 column, but the sheet has its code and its groups elsewhere"
@@ -335,13 +341,19 @@ def _counts_rows(samples: Sequence[Sequence[object]], index: int) -> bool:
     return first in (0, 1) and [int(n) for n in numbers] == list(range(first, first + len(numbers)))
 
 
-def _step_column(samples: Sequence[Sequence[object]], index: int, taken: set[str]) -> str | None:
-    """A 手順 column: its codes (①-1) make it the code column, its named steps
-    (① 推進体制の立上げ) the group column."""
+def _step_column(
+    samples: Sequence[Sequence[object]], index: int, taken: set[str], vocabulary: Vocabulary
+) -> str | None:
+    """A 手順 column: its codes (①-1) make it the code column, or, beside a code column of the
+    sheet's own, the step field; its named steps (① 推進体制の立上げ) the group column."""
     values = [row[index] for row in samples if index < len(row) and clean_text(row[index])]
     codes = sum(1 for value in values if looks_like_code(value))
     if codes * 2 >= len(values) and values and CODE not in taken:
         return CODE
+    steps = [field.name for field in vocabulary.of_kind(Kind.step) if field.name not in taken]
+    read = sum(1 for value in values if _reads(read_step)(value))
+    if steps and values and read * 2 >= len(values):
+        return steps[0]
     if LEVELS[0] not in taken:
         return LEVELS[0]
     return None

@@ -12,15 +12,25 @@ from datetime import datetime
 from typing import Any
 
 from importers.dates import DateContext, DateError, Role, parse_date, parse_period
-from importers.fields import DONE_MARK, PERIOD_DAYS, RESPONSIBILITY, Kind, Vocabulary
+from importers.fields import (
+    DONE_MARK,
+    PERIOD_DAYS,
+    RESPONSIBILITY,
+    Kind,
+    SheetField,
+    Vocabulary,
+    unknown_value,
+)
 from importers.layout import MARK_PREFIX, Layout
 from importers.results import Diagnostic
 from importers.sources import Cell, column_letter, number_format
 from importers.values import (
     Party,
     ValueProblem,
+    WholeStep,
     clean_long_text,
     clean_text,
+    is_blank_word,
     key,
     read_done_mark,
     read_marks,
@@ -28,6 +38,7 @@ from importers.values import (
     read_progress,
     read_responsibility,
     read_status,
+    read_step,
     says_not_done,
 )
 
@@ -86,6 +97,11 @@ class RowReader:
         self._percent = present(Kind.percent)
         self._status = present(Kind.status)
         self._codes = present(Kind.codes)
+        # A step or choice column: the values its field may take, by every word for one.
+        self._valued = [
+            (*column, vocabulary.by_name[column[0]])
+            for column in (*present(Kind.step), *present(Kind.choice))
+        ]
         self._item_id = present(Kind.item_id)
         self._role_word = self.indexes.get(RESPONSIBILITY, [None])[0]
         self._marks: list[tuple[Party, list[int]]] = [
@@ -113,6 +129,7 @@ class RowReader:
             *self._percent,
             *self._status,
             *self._codes,
+            *((name, index, letter) for name, index, letter, _ in self._valued),
         ]
         self.columns: dict[str, str] = {name: letter for name, _, letter in read}
         for days, _, letter in self._periods:
@@ -168,6 +185,8 @@ class RowReader:
         self._progress(row, cells, values)
         for name, index, _ in self._codes:
             values[name] = read_predecessors(_value(cells, index))
+        for _, index, letter, valued in self._valued:
+            self._valued_cell(row, _value(cells, index), letter, valued, values)
         for name, index, letter in self._item_id:
             raw = _value(cells, index)
             if raw in (None, ""):
@@ -179,6 +198,30 @@ class RowReader:
                     row, letter, raw, "the ID column holds a number the export wrote", "id"
                 )
         return values
+
+    def _valued_cell(
+        self, row: int, raw: object, letter: str, field: SheetField, values: dict[str, Any]
+    ) -> None:
+        """A step (③-2) or a choice (住民記録) as the field's value; blank clears it."""
+        text = clean_text(raw)
+        if text is None or is_blank_word(text):
+            values[field.name] = None
+            return
+        try:
+            word = read_step(text) if field.kind is Kind.step else key(text)
+        except WholeStep:
+            # A group's row names its major step (③): the row is no one step of the 40.
+            values[field.name] = None
+            return
+        except ValueProblem as problem:
+            self.problem(row, letter, raw, str(problem), field.name)
+            return
+        value = field.values.get(word or "")
+        if value is None:
+            named = word if field.kind is Kind.step and word else text
+            self.problem(row, letter, raw, unknown_value(named, field), field.name)
+            return
+        values[field.name] = value
 
     def _responsibility(self, row: int, cells: Sequence[Cell], values: dict[str, Any]) -> None:
         if self._role_word is None and not self._marks:

@@ -27,6 +27,7 @@ from importers.fields import (
     TITLE,
     Kind,
     Vocabulary,
+    unknown_value,
 )
 from importers.layout import (
     HEADER_SEARCH_ROWS,
@@ -42,7 +43,7 @@ from importers.rollup import GroupRollUp
 from importers.rows import RowReader, skip_reason
 from importers.sources import Cell, Limits, SheetSource, Source, column_letter
 from importers.upload import open_upload
-from importers.values import clean_text, read_code
+from importers.values import clean_text, named_in, read_code, step_at_start
 
 PROGRESS_EVERY = 1000
 
@@ -117,6 +118,7 @@ class RowStream:
         dates: DateContext,
         progress: Callable[[int], None] | None,
         keep_cells: int,
+        sheet_values: Mapping[str, str] | None = None,
     ) -> None:
         self._sheet = sheet
         self._layout = layout
@@ -126,6 +128,11 @@ class RowStream:
         self._progress = progress
         self._keep_cells = keep_cells
         self._end: SheetEnd | None = None
+        # What the sheet's name or title says of every row (住民記録): a column still wins.
+        self._sheet_values = dict(sheet_values or {})
+        # Steps the sheet has no column for: read from the start of each row's code or title.
+        columns = set(layout.columns.values())
+        self._steps = [step for step in vocabulary.of_kind(Kind.step) if step.name not in columns]
 
     def end(self) -> SheetEnd:
         if self._end is None:
@@ -169,7 +176,11 @@ class RowStream:
                 continue
             # A section's own row (its name merged across) is a group: its figures roll up.
             values = {} if placed.heading else reader.values(number, cells, self._dates)
+            values.update(self._sheet_values)
+            if not placed.heading:
+                self._step_from_code(number, cells, placed.title, values)
             for group in placed.groups:
+                group.values.update(self._sheet_values)
                 seen_codes[group.code] = number
                 made_up.add(group.code)
                 roll_up.see(group)
@@ -202,6 +213,24 @@ class RowStream:
             yield row
         self._end = SheetEnd(reader.errors, skipped, roll_up.settle())
 
+    def _step_from_code(
+        self, row: int, cells: Sequence[Cell], title: str | None, values: dict[str, object]
+    ) -> None:
+        """A step the code or the title starts with (③-2-ア, 【手順3-2】 …), for a sheet with no
+        step column; said only where a row has one, so nothing else is cleared."""
+        reader = self._reader
+        for named in self._steps:
+            written = clean_text(reader.value(cells, CODE))
+            step, letter = step_at_start(written), reader.letters.get(CODE)
+            if step is None:
+                step, letter, written = step_at_start(title), reader.letters.get(TITLE), title
+            if step is None:
+                continue
+            if step in named.values:
+                values[named.name] = named.values[step]
+            else:
+                reader.problem(row, letter, written, unknown_value(step, named), named.name)
+
 
 @contextmanager
 def stream_workbook(
@@ -224,8 +253,12 @@ def stream_workbook(
     """
     source = open_upload(file, filename, limits or Limits())
     try:
-        shown, chosen, layout, dates = _prepare(source, vocabulary, sheet, mapping, header_row)
-        stream = RowStream(chosen, layout, vocabulary, source.epoch, dates, progress, keep_cells)
+        shown, chosen, layout, dates, named = _prepare(
+            source, vocabulary, sheet, mapping, header_row
+        )
+        stream = RowStream(
+            chosen, layout, vocabulary, source.epoch, dates, progress, keep_cells, named
+        )
         yield shown, stream
     finally:
         source.close()
@@ -263,7 +296,7 @@ def _prepare(
     sheet: str | None,
     mapping: dict[str, str] | None,
     header_row: int | None,
-) -> tuple[SheetLayout, SheetSource, Layout, DateContext]:
+) -> tuple[SheetLayout, SheetSource, Layout, DateContext, dict[str, str]]:
     found = inspect_sheets(source, vocabulary)
     chosen, detection = choose_sheet(source, found, sheet, mapped=bool(mapping))
     top = top_rows(chosen)
@@ -304,7 +337,8 @@ def _prepare(
         },
         readings=readings,
     )
-    return shown, chosen, layout, _title_dates(chosen.name, top, layout)
+    named = _title_choices(chosen.name, top, layout, vocabulary)
+    return shown, chosen, layout, _title_dates(chosen.name, top, layout), named
 
 
 def _filled(columns: set[str], vocabulary: Vocabulary) -> frozenset[str]:
@@ -319,6 +353,24 @@ def _filled(columns: set[str], vocabulary: Vocabulary) -> frozenset[str]:
     if filled & {vocabulary.one(Kind.percent)} or DONE_MARK in columns:
         filled.add(vocabulary.one(Kind.status))
     return frozenset(filled | (columns & set(LEVELS)))
+
+
+def _title_choices(
+    name: str, top: Sequence[Sequence[Cell]], layout: Layout, vocabulary: Vocabulary
+) -> dict[str, str]:
+    """What the sheet's name, or else its title block, says of a choice the sheet has no column
+    for (住民記録 in "住民記録WBS"): the longest word of the field's found, so 戸籍の附票 is not
+    戸籍."""
+    above = [cell.value for row in top[: layout.header_rows[0] - 1] for cell in row]
+    texts = [name, *(value for value in above if isinstance(value, str))]
+    found = {}
+    for choice in vocabulary.of_kind(Kind.choice):
+        if choice.name in layout.columns.values():
+            continue
+        value = next((v for text in texts if (v := named_in(text, choice.values))), None)
+        if value is not None:
+            found[choice.name] = value
+    return found
 
 
 def _title_dates(name: str, top: Sequence[Sequence[Cell]], layout: Layout) -> DateContext:

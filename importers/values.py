@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable, Mapping
 from typing import Literal
 
 Party = Literal["vendor", "municipality"]
@@ -281,3 +282,91 @@ def read_predecessors(value: object) -> list[str]:
         if code and code not in codes:
             codes.append(code)
     return codes
+
+
+# The national procedure's steps: a major step (①…⑱, or 1–18) and its sub-step, written ③-2,
+# 3-2, ３－２, 手順3-2, ステップ③-2, 第3-2, 3の2. Canonically "3-2": what people type, what
+# compares.
+_CIRCLED = "\u2460-\u2473"  # ①–⑳
+_STEP_PREFIX = r"(?:手順|ステップ|[Ss]tep|STEP|第)"
+_STEP_NUMBER = rf"[0-9０-９]{{1,2}}|[{_CIRCLED}]"
+_STEP_SEPARATOR = r"[-‐－ー−–—.．のノ]"
+_STEP = re.compile(
+    rf"^{_STEP_PREFIX}?\s*(?P<major>{_STEP_NUMBER})"
+    rf"(?:\s*{_STEP_SEPARATOR}\s*(?P<sub>[0-9０-９]{{1,2}}))?$"
+)
+# Every notation read_step reads, as a schema states it (no named groups, no flags).
+STEP_NOTATION = (
+    rf"^\s*{_STEP_PREFIX}?\s*(?:{_STEP_NUMBER})\s*{_STEP_SEPARATOR}\s*[0-9０-９]{{1,2}}\s*$"
+)
+# A step at the start of a code or a title (③-2, ③-2-ア, 【手順3-2】 名前): only a circled
+# number or the word 手順 makes it one; a bare 3-2 is any WBS's numbering.
+_STEP_AT_START = re.compile(
+    rf"^[\s【\[(（]*(?:(?:手順|ステップ)\s*(?P<major>{_STEP_NUMBER})|(?P<circled>[{_CIRCLED}]))"
+    rf"\s*{_STEP_SEPARATOR}\s*(?P<sub>[0-9０-９]{{1,2}})(?![0-9０-９])"
+)
+
+
+def _number(text: str) -> int:
+    return int(unicodedata.normalize("NFKC", text))
+
+
+class WholeStep(ValueProblem):
+    """A major step alone (③): the group of its sub-steps, none of the 40 itself."""
+
+
+def read_step(value: object) -> str | None:
+    """A step as `major-sub` (`③-2`, `手順３－２` → `3-2`); None for a blank cell."""
+    text = clean_text(value)
+    if text is None or is_blank_word(text):
+        return None
+    match = _STEP.match(text)
+    if match is None:
+        raise ValueProblem(f"{text!r} is not a step of the procedure: write it as ③-2 or 3-2")
+    if match["sub"] is None:
+        major = match["major"]
+        raise WholeStep(
+            f"{text!r} names a whole step, not one of its parts: write {major}-1, {major}-2 …"
+        )
+    return f"{_number(match['major'])}-{_number(match['sub'])}"
+
+
+def step_at_start(text: str | None) -> str | None:
+    """The step a code or title starts with (`③-2-ア`, `【手順3-2】 帳票の確認` → `3-2`), if any."""
+    if not text:
+        return None
+    match = _STEP_AT_START.match(text)
+    if match is None:
+        return None
+    return f"{_number(match['major'] or match['circled'])}-{_number(match['sub'])}"
+
+
+def named_in(text: str, words: Mapping[str, str]) -> str | None:
+    """The one value `words` (folded by key()) name in the text: the longest word wins over the
+    words inside it (戸籍の附票 over 戸籍, 法人住民税 over 住民税); words for two values
+    (住民記録・印鑑登録) name none."""
+    folded = key(text)
+    found = [word for word in words if word and word in folded]
+    outer = [word for word in found if not any(word != other and word in other for other in found)]
+    named = {words[word] for word in outer}
+    return named.pop() if len(named) == 1 else None
+
+
+def circled_step(step: str) -> str:
+    """`3-2` as the procedure's sheets write it: `③-2`."""
+    major, sub = step.split("-")
+    return f"{chr(0x2460 + int(major) - 1)}-{sub}"
+
+
+def unknown_step(step: str, known: Iterable[str]) -> str:
+    """Why a well-written step is none of the procedure's: the parts its major step has."""
+    major = step.split("-")[0]
+    siblings = [circled_step(code) for code in known if code.split("-")[0] == major]
+    if not siblings:
+        majors = sorted({int(code.split("-")[0]) for code in known})
+        first, last = (circled_step(f"{n}-1")[0] for n in (majors[0], majors[-1]))
+        return f"{step} is not a step of the procedure: its steps are {first} to {last}"
+    return (
+        f"{circled_step(step)} is not a step of the procedure: "
+        f"{siblings[0][0]} has {', '.join(siblings)}"
+    )

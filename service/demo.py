@@ -14,6 +14,7 @@ from service.db import utcnow
 from service.items.models import CLOSED_STATUSES, Responsibility, Status
 from service.items.schemas import ItemCreate
 from service.items.service import create_item
+from service.national import Business
 from service.organisations.models import Organisation, OrgKind
 from service.partners.models import Partnership
 from service.people.service import issue_link, link_url
@@ -102,6 +103,18 @@ STEPS = (
 )
 
 
+# Where each task sits in the national procedure (service/national.py): the PMO's layout of
+# the demo towns reads it.
+NATIONAL_STEPS = {
+    "1-1": "1-1", "1-2": "1-1", "1-3": "1-3", "2-1": "2-1", "2-2": "3-1", "2-3": "3-1",
+    "2-4": "3-2", "3-1": "4-2", "3-2": "9-1", "3-3": "12-1", "3-4": "12-2", "3-5": "13-3",
+    "3-6": "12-3", "3-7": "13-3", "4-1": "10-1", "4-2": "10-1", "4-3": "10-1", "4-4": "10-2",
+    "5-1": "13-1", "5-2": "13-1", "5-3": "13-2", "5-4": "13-2", "5-5": "13-2", "6-1": "14-1",
+    "6-2": "14-1", "6-3": "14-2", "6-4": "15-2", "6-5": "16-3", "7-1": "16-1", "7-2": "16-2",
+    "7-3": "16-3", "7-4": "18-1", "8-1": "17-2", "8-2": "17-2", "8-3": "11-2",
+}  # fmt: skip
+
+
 def _status(
     step: Step, start: date, end: date, today: date, overdue: set[str]
 ) -> tuple[Status, int]:
@@ -158,6 +171,7 @@ def _load_wbs(
                 planned_end=max(windows[s.code][1] for s in steps),
                 status=section_status,
                 progress=sum(p for _, p in states.values()) // len(steps),
+                business=Business.juminkiroku,
             ),
         )
         for step in steps:
@@ -181,6 +195,8 @@ def _load_wbs(
                     deliverable=step.deliverable,
                     notes="本団体では対象外" if step.not_applicable else None,
                     predecessors=list(step.predecessors),
+                    step=NATIONAL_STEPS.get(step.code),
+                    business=Business.juminkiroku,
                 ),
             )
 

@@ -12,6 +12,7 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from importers.values import circled_step
 from service.items.fields import EXPORT_COLUMNS
 from service.items.models import Item
 from service.projects.models import Project
@@ -45,6 +46,10 @@ def _value(item: Item, field: str, language: Language) -> CellValue:
     if field == "predecessors":
         return ", ".join(p.code for p in item.predecessors) or None
     raw = getattr(item, field)
+    if field == "step" and raw is not None:
+        return circled_step(raw)  # as the procedure's sheets write it
+    if field == "business" and raw is not None:
+        return str(raw.value)
     shown = word(raw, language) if field in ("responsibility", "status") else raw
     assert shown is None or isinstance(shown, str | int | float | date)
     return shown

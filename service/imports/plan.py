@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
+from importers.fields import Kind
 from importers.results import ImportRow
 from importers.values import clean_long_text, clean_text
 from service.access import refused_fields
@@ -18,13 +19,26 @@ from service.imports.checks import CheckedSheet, same_code
 from service.imports.known import KnownItem, ProjectItems
 from service.imports.reading import SheetRow
 from service.items.codes import natural_key
-from service.items.fields import CODE_FIELDS, DAYS, EVENT_ORDER, LONG_TEXT, SHORT_TEXT
+from service.items.fields import (
+    CODE_FIELDS,
+    DAYS,
+    EVENT_ORDER,
+    ITEM_FIELDS,
+    LONG_TEXT,
+    SHORT_TEXT,
+)
 from service.organisations.models import OrgKind
 
 # Fields a sheet can set (its codes are the rows' own), in the order events list them.
 SHEET_FIELDS = tuple(name for name in EVENT_ORDER if name not in CODE_FIELDS)
 # A group made up from the outline has its title, and what it rolls up from its children.
 _GROUP_FIELDS = {"title", "responsibility", "planned_start", "planned_end", "status"}
+# Fields a row may say without a column of their own: a step at the start of its code (③-2), a
+# business in the sheet's name. Where a row says one it applies; where none does, nothing
+# is cleared.
+_SAID_BY_ROW = frozenset(
+    field.name for field in ITEM_FIELDS if field.kind in (Kind.step, Kind.choice)
+)
 _CLEANERS = [(name, clean_text) for name in SHORT_TEXT] + [
     (name, clean_long_text) for name in LONG_TEXT
 ]
@@ -38,6 +52,7 @@ def desired(row: ImportRow, fields: frozenset[str], parent_code: str | None) -> 
     """The item as the sheet wants it, in the JSON form `snapshot` uses, for the sheet's fields."""
     wanted: dict[str, Any] = {"code": row.code, "parent_code": parent_code}
     present = _GROUP_FIELDS if row.is_group else fields | {"title"}
+    present = present | (_SAID_BY_ROW & row.values.keys())
     for name in SHEET_FIELDS:
         base = name.removesuffix("_text")
         if name in present or (name.endswith("_text") and base in present):

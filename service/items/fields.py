@@ -13,11 +13,14 @@ ItemCreate, ItemUpdate and ItemRead, and the tests that show it (docs/architectu
 
 from __future__ import annotations
 
+import dataclasses
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from importers.dates import Role
 from importers.fields import Kind, SheetField
+from service.national import BUSINESS_WORDS, STEPS
 
 
 class Owner(enum.StrEnum):
@@ -44,6 +47,8 @@ class ItemField:
     export_width: int = 12
     # A day's role: a start resolves approximate text (10月) to its first day, an end to its last.
     role: Role | None = None
+    # A step's or choice's values, by every word a sheet writes for one (folded by key()).
+    values: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     @property
     def text_companion(self) -> str | None:
@@ -131,6 +136,22 @@ ITEM_FIELDS: tuple[ItemField, ...] = (
         "predecessors", Kind.codes, Owner.plan, "N", "先行作業", "Predecessors",
         ("先行", "前提作業", "先行タスク", "依存関係", "predecessor", "depends on"), 14,
     ),
+    # The national procedure's step and the business it is run for: where the item sits in the
+    # plan, so the vendor's. A 手順 column is read as this field when its values are steps and
+    # the sheet has codes of its own (importers/readings.py); a sheet without one gives the
+    # step at the start of a code or title (③-2), the business in its name (住民記録WBS).
+    ItemField(
+        "step", Kind.step, Owner.plan, "Q", "手順番号", "National step",
+        ("手順no", "手順番号", "ステップ番号", "ステップno", "手順コード", "step no",
+         "step number", "national step"),
+        8, values={step.code: step.code for step in STEPS},
+    ),
+    ItemField(
+        "business", Kind.choice, Owner.plan, "R", "業務", "Business",
+        ("業務名", "対象業務", "標準化対象業務", "業務区分", "業務システム", "システム名",
+         "business name"),
+        14, values=BUSINESS_WORDS,
+    ),
 )  # fmt: skip
 
 FIELDS_BY_NAME = {field.name: field for field in ITEM_FIELDS}
@@ -179,6 +200,7 @@ def sheet_fields() -> tuple[SheetField, ...]:
             field.kind,
             (field.export_ja, field.export_en, field.name.replace("_", " "), *field.words),
             field.role,
+            field.values,
         )
         for field in ITEM_FIELDS
     )

@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.db import Base, BinaryOrderString, UTCDateTime, utcnow
+from service.national import Business
 
 
 class Responsibility(enum.StrEnum):
@@ -78,6 +79,15 @@ class Item(Base):
             sqlite_where=text(_OPEN),
         ),
         Index("ix_items_project_updated_at", "project_id", "updated_at"),
+        # The national progress report reads only the items that carry a step.
+        Index(
+            "ix_items_step",
+            "project_id",
+            "business",
+            "step",
+            postgresql_where=text("step IS NOT NULL"),
+            sqlite_where=text("step IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -116,6 +126,19 @@ class Item(Base):
     progress: Mapped[int] = mapped_column(Integer, default=0)
     deliverable: Mapped[str | None] = mapped_column(Text)
     notes: Mapped[str | None] = mapped_column(Text)
+    # The national procedure's step as `major-sub` ("3-2"), and the business it is run for.
+    step: Mapped[str | None] = mapped_column(String(8))
+    business: Mapped[Business | None] = mapped_column(
+        Enum(
+            Business,
+            name="business",
+            native_enum=False,
+            create_constraint=True,
+            length=20,
+            # The names the procedure gives them, as the API and the sheets write them.
+            values_callable=lambda kinds: [kind.value for kind in kinds],
+        )
+    )
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

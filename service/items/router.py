@@ -15,6 +15,7 @@ from service.items import bulk, service
 from service.items.codes import CODE_PATTERN
 from service.items.models import Responsibility, Status
 from service.items.schemas import BulkPush, BulkResult, ItemCreate, ItemPage, ItemRead, ItemUpdate
+from service.national import Business, NationalStep
 from service.pagination import DEFAULT_LIMIT, ItemCursorQuery, LimitQuery, link_next
 from service.params import AssigneeQuery, CodePath, ProjectIdPath
 from service.projects.service import get_visible_project
@@ -51,6 +52,10 @@ def list_items(
     responsibility: Responsibility | None = Query(None, description="Whose item it is."),
     status: list[Status] = Query([], description="Any of these statuses (repeatable)."),
     assignee: AssigneeQuery = None,
+    step: list[NationalStep] = Query(
+        [], description="Any of these national steps (repeatable; `3-2` or `③-2`)."
+    ),
+    business: list[Business] = Query([], description="Any of these businesses (repeatable)."),
     parent: str | None = Query(
         None, pattern=CODE_PATTERN, description="Only the direct children of this code."
     ),
@@ -94,6 +99,8 @@ def list_items(
         due_after=due_after,
         updated_since=updated_since,
         text=q,
+        steps=tuple(step),
+        businesses=tuple(business),
     )
     items, next_cursor = service.list_items(session, project, filters, cursor=cursor, limit=limit)
     link_next(request, response, next_cursor)

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints
 from service.fields import PRINTABLE, WHOLE, Day
 from service.items.codes import CODE_PATTERN
 from service.items.models import Responsibility, Status
+from service.national import STEP_PATTERN, Business, NationalStep
 
 Code = Annotated[
     str,
@@ -29,6 +30,18 @@ Predecessors = Annotated[
     Field(max_length=200, description="Codes of items in the same project that come first."),
 ]
 
+StepRead = Annotated[
+    str,
+    Field(
+        pattern=STEP_PATTERN,
+        description="The national procedure's step, `major-sub` (③-2 is `3-2`).",
+        examples=["3-2"],
+    ),
+]
+BusinessField = Annotated[
+    Business, Field(description="業務: the standardised business the item's work is for.")
+]
+
 _ITEM_EXAMPLE: dict[str, JsonValue] = {
     "code": "2-3",
     "title": "移行データ確認",
@@ -41,6 +54,8 @@ _ITEM_EXAMPLE: dict[str, JsonValue] = {
     "progress": 40,
     "deliverable": "データ確認結果報告書",
     "predecessors": ["2-2"],
+    "step": "12-3",
+    "business": "住民記録",
 }
 
 
@@ -64,6 +79,8 @@ class ItemCreate(BaseModel):
     deliverable: LongText | None = None
     notes: LongText | None = None
     predecessors: Predecessors = Field(default_factory=list)
+    step: NationalStep | None = None
+    business: BusinessField | None = None
 
 
 class ItemUpdate(BaseModel):
@@ -89,6 +106,8 @@ class ItemUpdate(BaseModel):
     deliverable: LongText | None = None
     notes: LongText | None = None
     predecessors: Predecessors = Field(default=None)  # type: ignore[arg-type]
+    step: NationalStep | None = None
+    business: BusinessField | None = None
 
 
 class ItemRead(BaseModel):
@@ -137,6 +156,8 @@ class ItemRead(BaseModel):
     deliverable: str | None
     notes: str | None
     predecessors: list[str]
+    step: StepRead | None
+    business: BusinessField | None
     version: int = Field(description="Changes on every change; send it back in If-Match.")
     overdue: bool = Field(description="Planned end before the as-of day and not done or N/A.")
     created_at: datetime

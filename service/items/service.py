@@ -29,6 +29,7 @@ from service.items.rules import (
     predecessor_cycle,
 )
 from service.items.schemas import ItemCreate, ItemRead, ItemUpdate
+from service.national import Business
 from service.projects.models import Project
 
 
@@ -168,6 +169,8 @@ class ItemFilters:
     due_after: date | None = None
     updated_since: datetime | None = None
     text: str | None = None
+    steps: tuple[str, ...] = ()
+    businesses: tuple[Business, ...] = ()
 
 
 def _escape_like(text: str) -> str:
@@ -183,6 +186,10 @@ def _filtered(
         query = query.where(Item.status.in_(filters.statuses))
     if filters.assignee is not None:
         query = query.where(Item.assignee == filters.assignee)
+    if filters.steps:
+        query = query.where(Item.step.in_(filters.steps))
+    if filters.businesses:
+        query = query.where(Item.business.in_(filters.businesses))
     if filters.parent is not None:
         parent = find_item(session, project_id, filters.parent)
         query = query.where(Item.parent_id == (parent.id if parent else -1))

@@ -24,8 +24,8 @@ from service.params import (
     VendorQuery,
 )
 from service.projects.service import get_visible_project
-from service.reports import service, tables
-from service.reports.schemas import OverdueReport, ProgressReport
+from service.reports import national, service, tables
+from service.reports.schemas import NationalProgressReport, OverdueReport, ProgressReport
 from service.routing import OneThreadRoute
 from service.streams import download, spooled
 from service.tabular import (
@@ -306,3 +306,39 @@ def get_project_progress_report(
         session, service.ReportScope(caller, project_id), as_of=as_of or today
     )
     return _progress(request, response, report, format, accept, lang)
+
+
+@router.get(
+    "/reports/national-progress",
+    responses=_responses(401, 422, 429),
+    response_model=NationalProgressReport,
+)
+def get_national_progress_report(
+    request: Request,
+    session: SessionDep,
+    caller: CurrentCaller,
+    municipality: MunicipalityQuery = None,
+    vendor: VendorQuery = None,
+    consortium: ConsortiumQuery = None,
+    format: FormatQuery = None,
+    lang: LangQuery = "ja",
+    accept: AcceptHeader = None,
+) -> Any:
+    """The national PMO's progress layout (業務別ステップ別進捗一覧), across every visible project.
+
+    One row per municipality × business: prefecture, municipality, business, the state of each
+    of the procedure's 40 steps (完了済み / 作業中 / 未着手 / 対象外), rolled up from the items
+    that carry the step, and the completion rate, (complete + not applicable) / 40. An item's
+    business is its own or else the one its project's name names. JSON by default; CSV (UTF-8
+    with BOM) or XLSX with `format=` or `Accept`.
+    """
+    scope = service.ReportScope(caller, None, municipality, vendor, consortium)
+    report = national.national_progress(session, scope)
+    chosen = choose_format(format, accept)
+    if chosen == "json":
+        return report
+    header, rows = tables.national_table(report, lang)
+    if chosen == "csv":
+        return _download(to_csv(header, rows), CSV_MEDIA_TYPE, "national-progress.csv")
+    sheet = (tables.NATIONAL_TITLE[lang], header, rows)
+    return _download(to_xlsx([sheet]), XLSX_MEDIA_TYPE, "national-progress.xlsx")

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import enum
 from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.items.models import Responsibility, Status
+from service.national import Business
 from service.organisations.schemas import OrganisationRef
 
 
@@ -183,4 +185,86 @@ class ProgressReport(BaseModel):
     consortia: list[RollUp]
     next_milestones: list[Milestone] = Field(
         description="The next open one-day items (start = end: meetings, decisions, cut-overs)."
+    )
+
+
+class StepState(enum.StrEnum):
+    """A step's state in the national layout (完了済み / 作業中 / 未着手 / 対象外)."""
+
+    complete = "complete"
+    in_progress = "in_progress"
+    not_started = "not_started"
+    not_applicable = "not_applicable"
+
+
+class NationalStepColumn(BaseModel):
+    number: int = Field(description="1–40, as the national survey numbers the steps.")
+    code: str = Field(description="As items carry it, e.g. `3-2`.")
+    circled: str = Field(description="As the procedure writes it, e.g. `③-2`.")
+    major_name: str
+    name: str
+
+
+class StepStateCounts(BaseModel):
+    complete: int
+    in_progress: int
+    not_started: int
+    not_applicable: int
+
+
+class NationalProgressRow(BaseModel):
+    prefecture: str | None = Field(
+        description="From the first two digits of the municipality's local government code; "
+        "null when it has none."
+    )
+    municipality: OrganisationRef
+    local_government_code: str | None
+    business: Business
+    steps: dict[str, StepState] = Field(
+        description="Each of the 40 steps, by its code, in the procedure's order."
+    )
+    counts: StepStateCounts
+    completion_rate: float = Field(
+        description="(complete + not applicable) / 40, as a percentage with one decimal."
+    )
+
+
+class NationalProgressReport(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "steps": [
+                        {
+                            "number": 1,
+                            "code": "1-1",
+                            "circled": "①-1",
+                            "major_name": "推進体制の立上げ",
+                            "name": "推進体制の検討",
+                        }
+                    ],
+                    "rows": [
+                        {
+                            "prefecture": "茨城県",
+                            "municipality": {"id": 2, "code": "goka-town", "name": "五霞町"},
+                            "local_government_code": "085464",
+                            "business": "住民記録",
+                            "steps": {"1-1": "complete", "1-2": "in_progress"},
+                            "counts": {
+                                "complete": 1,
+                                "in_progress": 1,
+                                "not_started": 38,
+                                "not_applicable": 0,
+                            },
+                            "completion_rate": 2.5,
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+    steps: list[NationalStepColumn] = Field(description="The columns: the 40 steps in order.")
+    rows: list[NationalProgressRow] = Field(
+        description="One per municipality × business, by local government code, then business."
     )

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 
-from service.reports.schemas import OverdueReport, OverdueRow, Progress, ProgressReport, RollUp
+from service.reports.schemas import (
+    NationalProgressReport,
+    OverdueReport,
+    OverdueRow,
+    Progress,
+    ProgressReport,
+    RollUp,
+    StepState,
+)
 from service.tabular import Language, word
 
 _OVERDUE_HEADER: dict[Language, list[str]] = {
@@ -95,3 +103,36 @@ def progress_tables(
         (names[2], header, rollups(report.vendors)),
         (names[3], header, rollups(report.consortia)),
     ]
+
+
+# The words of the 総務省 layout for a step's state, and its headers.
+NATIONAL_WORDS: dict[StepState, dict[Language, str]] = {
+    StepState.complete: {"ja": "完了済み", "en": "Complete"},
+    StepState.in_progress: {"ja": "作業中", "en": "In progress"},
+    StepState.not_started: {"ja": "未着手", "en": "Not started"},
+    StepState.not_applicable: {"ja": "対象外", "en": "N/A"},
+}
+_NATIONAL_HEADER: dict[Language, tuple[list[str], str]] = {
+    "ja": (["都道府県名", "市区町村名", "業務"], "完了率(%)"),
+    "en": (["Prefecture", "Municipality", "Business"], "Completion rate (%)"),
+}
+NATIONAL_TITLE: dict[Language, str] = {"ja": "業務別ステップ別進捗一覧", "en": "Progress by step"}
+
+
+def national_table(
+    report: NationalProgressReport, language: Language
+) -> tuple[list[str], list[list[object]]]:
+    """One row per municipality × business, a column per step (①-1 … ⑱-2), the rate last."""
+    first, last = _NATIONAL_HEADER[language]
+    header = [*first, *(step.circled for step in report.steps), last]
+    rows: list[list[object]] = [
+        [
+            row.prefecture,
+            row.municipality.name,
+            row.business.value,
+            *(NATIONAL_WORDS[row.steps[step.code]][language] for step in report.steps),
+            row.completion_rate,
+        ]
+        for row in report.rows
+    ]
+    return header, rows

@@ -12,11 +12,12 @@ from starlette.responses import Response
 from service.clock import today
 from service.config import Settings
 from service.reports import tables
+from service.reports.national import national_progress
 from service.reports.service import ReportScope, overdue_report, progress_report
-from service.tabular import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, to_csv, to_xlsx
+from service.tabular import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, Language, to_csv, to_xlsx
 from service.web.browser import preferences
 
-ReportPath = Annotated[str, Path(pattern="^(progress|overdue)$")]
+ReportPath = Annotated[str, Path(pattern="^(progress|overdue|national-progress)$")]
 ExtensionPath = Annotated[str, Path(pattern="^(xlsx|csv)$")]
 # The API's own cap on a report's rows.
 REPORT_ROWS = 10_000
@@ -41,6 +42,8 @@ def table_download(
     lang = preferences(request).lang
     day = today(settings.zone)
     name = f"{report}-{day}.{extension}"
+    if report == "national-progress":
+        return _national(session, scope, lang, extension, name)
     if report == "overdue":
         found = overdue_report(session, scope, as_of=day, limit=REPORT_ROWS)
         header, rows = tables.overdue_table(found, lang)
@@ -53,3 +56,13 @@ def table_download(
         _, header, table = sheets[0]
         return attachment(to_csv(header, table), CSV_MEDIA_TYPE, name, name)
     return attachment(to_xlsx(sheets), XLSX_MEDIA_TYPE, name, name)
+
+
+def _national(
+    session: Session, scope: ReportScope, lang: Language, extension: str, name: str
+) -> Response:
+    header, rows = tables.national_table(national_progress(session, scope), lang)
+    if extension == "csv":
+        return attachment(to_csv(header, rows), CSV_MEDIA_TYPE, name, name)
+    sheet = (tables.NATIONAL_TITLE[lang], header, rows)
+    return attachment(to_xlsx([sheet]), XLSX_MEDIA_TYPE, name, name)

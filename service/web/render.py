@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from importers.dates import ERAS
+from importers.values import circled_step
 from service.config import Settings
 from service.items.fields import ITEM_FIELDS
 from service.people.service import csrf_token
@@ -35,6 +36,7 @@ environment = Environment(
     lstrip_blocks=True,
 )
 environment.filters["iso_day"] = date.fromisoformat
+environment.filters["circled_step"] = circled_step
 
 # What every page answers with: nothing from elsewhere may load, nothing may frame it, and a
 # shared municipal terminal keeps no signed-in page in its cache.

@@ -96,7 +96,7 @@ def test_the_workbook_is_clean_for_people(
     )
     sheet = workbook["WBS"]
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == "A1:P3"
+    assert sheet.auto_filter.ref == "A1:R3"
     rows = rows_by_code(sheet)
     title = sheet.cell(row=rows["1-1"], column=column(sheet, "作業項目"))
     assert (title.value, title.data_type) == ("=SUM(A1:A9)", "s")

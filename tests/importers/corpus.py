@@ -88,6 +88,17 @@ def _new_book(title: str) -> tuple[openpyxl.Workbook, Worksheet]:
     return book, sheet
 
 
+def _national(
+    items: dict[str, dict[str, object]], business: str | None, steps: dict[str, str]
+) -> None:
+    """The national fields a layout's items carry: its business, and each code's step."""
+    for code, fields in items.items():
+        if business is not None:
+            fields["business"] = business
+        if code in steps:
+            fields["step"] = steps[code]
+
+
 def national_steps() -> Layout:
     """The 総務省 手順書 layout: the step's name in a merged 大項目 cell, ①-1 codes beside it,
     役割分担 over one column per party with ◎○△, short era years with a month part, a
@@ -177,6 +188,13 @@ def national_steps() -> Layout:
                    "planned_end_text": "R7.10月", "progress": 0, "status": "not_started",
                    "notes": "総務課と調整", "parent_code": "3-2"},
     }  # fmt: skip
+    # The title block names the business; each ①-1 code its step (ア, イ under ③-2 as well).
+    _national(
+        items,
+        "住民記録",
+        {code: code for code in ("1-1", "1-2", "1-3", "2-1", "2-2", "3-1", "3-2")}
+        | {"3-2-ア": "3-2", "3-2-イ": "3-2"},
+    )
     return Layout("national steps", save(book), "作業計画.xlsx", items, skipped={16: "note"},
                   header_rows=[4, 5], sheet="作業計画")  # fmt: skip
 
@@ -213,6 +231,7 @@ def national_step_rows() -> Layout:
         "2-2": {"title": "調査票への回答", "responsibility": "municipality",
                 "planned_end": d(2025, 7, 11), "status": "on_hold", "notes": "担当課の確認待ち"},
     }  # fmt: skip
+    _national(items, None, {code: code for code in ("1-1", "1-2", "2-1", "2-2")})
     return Layout("national steps, a row each, codes under 手順", save(book), "手順.xlsx", items,
                   header_rows=[3])  # fmt: skip
 
@@ -720,6 +739,7 @@ def periods_in_one_cell() -> Layout:
               "planned_start_text": "R8.3月", "planned_end": d(2026, 3, 31),
               "planned_end_text": "R8.3月", "notes": "切替は3月中"},
     }  # fmt: skip
+    _national(items, "住民記録", {})  # from the title block
     return Layout("periods in one cell", save(book), "period.xlsx", items, header_rows=[3])
 
 

@@ -3,9 +3,11 @@ kept between its diff and its confirmation, and nothing loaded from elsewhere.""
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import date, timedelta
 
+import openpyxl
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -277,3 +279,34 @@ def test_a_newcomer_opening_the_root_is_sent_to_sign_in_not_a_json_404(
     # Programs keep their problem details.
     api = client.get("/api/v1/no-such-thing", headers={"Accept": "text/html"})
     assert api.headers["content-type"] == "application/problem+json"
+
+
+def test_the_overview_links_the_national_progress_layout_for_the_pmo_and_towns(
+    client: TestClient, world: World, make_item: ItemFactory
+) -> None:
+    make_item(code="1", step="①-1", status="done", business="住民記録")
+    make_item("b_x", code="1", step="1-1", status="in_progress")
+    sign_in(client, world.tokens["pmo"])
+    overview = client.get("/overview")
+    assert overview.status_code == 200
+    assert 'href="/overview/national-progress.xlsx"' in overview.text
+    assert 'href="/overview/national-progress.csv"' in overview.text
+    workbook = client.get("/overview/national-progress.xlsx")
+    assert workbook.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(workbook.content))["業務別ステップ別進捗一覧"]
+    rows = [[cell.value for cell in row][:4] for row in sheet.iter_rows()]
+    assert rows == [
+        ["都道府県名", "市区町村名", "業務", "①-1"],
+        [None, "さくら町", "住民記録", "完了済み"],
+        [None, "みどり市", "住民記録", "作業中"],
+    ]
+    item = client.get(f"/projects/{world.projects['a_x'].id}/items/1").text
+    assert "<dt>手順番号</dt><dd>①-1</dd>" in item
+    assert "<dt>業務</dt><dd>住民記録</dd>" in item
+    # A town's link gives its own rows only, as the API would.
+    sign_in(client, world.tokens["town_a"])
+    table = client.get("/overview/national-progress.csv")
+    assert table.status_code == 200
+    assert table.content.startswith(b"\xef\xbb\xbf")
+    lines = table.content.decode("utf-8-sig").splitlines()
+    assert [line.split(",")[1] for line in lines[1:]] == ["さくら町"]
