@@ -43,6 +43,7 @@ class FeedEvent:
     actor_label: str
     source: ChangeSource
     source_id: str | None
+    replan_id: int | None
     occurred_at: datetime
     fields: list[list[Any]]  # [field, old, new]
 
@@ -57,6 +58,7 @@ _EVENT_COLUMNS = (
     ChangeEvent.actor_label,
     ChangeEvent.source,
     ChangeEvent.source_id,
+    ChangeEvent.replan_id,
     ChangeEvent.occurred_at,
     # As the JSON text it is stored as (a cast: PostgreSQL's driver would decode a json column
     # itself), so that a page's documents are decoded in one call.
@@ -100,6 +102,7 @@ def read_feed(
             actor_label=row.actor_label,
             source=row.source,
             source_id=row.source_id,
+            replan_id=row.replan_id,
             occurred_at=row.occurred_at,
             fields=changes,
         )
@@ -127,6 +130,7 @@ def page(events: Sequence[FeedEvent], after: int, has_more: bool, field: str | N
                     },
                     "source": event.source,
                     "source_id": event.source_id,
+                    "replan_id": event.replan_id,
                     "occurred_at": event.occurred_at,
                     "changes": [
                         {"field": name, "old": old, "new": new}
