@@ -12,7 +12,7 @@ from service.organisations.models import Organisation, OrgKind
 from service.projects.models import Project
 from tests.conftest import World
 from tests.importers.sheets import build, save
-from tests.templates.test_replans import ITEMS, published_template
+from tests.templates.plans import ITEMS, published_template
 
 
 def create(client: TestClient, world: World, who: str = "vendor_x", **body: Any) -> Any:
