@@ -18,7 +18,7 @@ from service.changes.service import Actor
 from service.db import in_slices, utcnow
 from service.errors import Conflict, FieldError, ServiceError
 from service.items.bulk import push_items
-from service.items.codes import code_key
+from service.items.codes import code_key, natural_key
 from service.items.schemas import BulkItem, BulkPush
 from service.projects.models import Project
 from service.projects.schemas import ProjectCreate
@@ -54,7 +54,8 @@ def write_creates(
 
     A push creates an item's parent and predecessors before it only if they sort before it, and
     a template may name them in any order: so parents come first, level by level, and the
-    predecessors not yet there when an item is made are linked in one push at the end.
+    predecessors not yet there when an item is made are linked in one push at the end (each
+    such link checks the project's links for a cycle: a chain of 200 linked so took 4 s).
     """
     made = {code_key(code) for code in existing}
     depth: dict[str, int] = {}
@@ -74,8 +75,18 @@ def write_creates(
     plain = [name for name in MERGED if name != "predecessors"]
     for number in sorted(waves):
         entries = []
+        # A push makes its new items in code order: one sorting earlier in the same push is
+        # there when a later one names it.
+        earlier = {
+            code_key(values["code"]): natural_key(values["code"]) for values in waves[number]
+        }
         for values in waves[number]:
-            ready = [code for code in values["predecessors"] if code_key(code) in made]
+            own = natural_key(values["code"])
+            ready = [
+                code
+                for code in values["predecessors"]
+                if code_key(code) in made or earlier.get(code_key(code), own) < own
+            ]
             entries.append(entry({**values, "predecessors": ready}, [*plain, "predecessors"]))
             if len(ready) < len(values["predecessors"]):
                 later.append(entry(values, ["predecessors"]))
