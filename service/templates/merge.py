@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from enum import Enum
 from typing import Any
 
+from service.errors import Unprocessable
 from service.items.codes import code_key, natural_key
 from service.items.rules import derived_parent_code
 from service.templates.schemas import TemplateItemData
@@ -51,7 +52,14 @@ def resolved(item: TemplateItemData, anchor: date) -> dict[str, Any]:
 
 
 def _day(anchor: date, offset: int | None, fixed: date | None) -> date | None:
-    return anchor + timedelta(days=offset) if offset is not None else fixed
+    if offset is None:
+        return fixed
+    try:
+        return anchor + timedelta(days=offset)
+    except OverflowError:
+        raise Unprocessable.for_field(
+            "anchor", f"{offset} days from {anchor} is past the calendar's end"
+        ) from None
 
 
 def _compared(name: str, value: Any) -> Any:

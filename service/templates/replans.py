@@ -53,6 +53,15 @@ Progress = Callable[[int, int], None]
 
 def edited(items: Sequence[TemplateItemData], edits: ReplanEdits) -> list[TemplateItemData]:
     """The items with the edits made: shifts, retirements, predecessors, additions."""
+    try:
+        return _edited(items, edits)
+    except OverflowError:
+        raise Unprocessable.for_field(
+            "edits.shift", "a shifted fixed day would be past the calendar's end"
+        ) from None
+
+
+def _edited(items: Sequence[TemplateItemData], edits: ReplanEdits) -> list[TemplateItemData]:
     by_key = {code_key(item.code): item for item in items}
     for shift in edits.shift:
         prefix = code_key(shift.prefix)
