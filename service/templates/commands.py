@@ -134,11 +134,13 @@ def _replans(args: argparse.Namespace) -> int:
         if args.action == "preview":
             if (args.to_version is None) == (not args.shift):
                 raise Unprocessable("give --to-version or --shift, one of them")
-            data = ReplanCreate(
-                note=args.note,
-                to_version=args.to_version,
-                edits=ReplanEdits(shift=args.shift) if args.shift else None,
-                exclude=args.exclude,
+            target = (
+                {"edits": ReplanEdits(shift=args.shift)}
+                if args.shift
+                else {"to_version": args.to_version}
+            )
+            data = ReplanCreate.model_validate(
+                {"note": args.note, "exclude": args.exclude, **target}
             )
             replan = replans.preview_replan(session, caller, template, data)
         else:

@@ -20,6 +20,7 @@ from service.errors import Conflict, FieldError, ServiceError
 from service.items.bulk import push_items
 from service.items.codes import code_key, natural_key
 from service.items.schemas import BulkItem, BulkPush
+from service.organisations.models import OrgKind
 from service.projects.models import Project
 from service.projects.schemas import ProjectCreate
 from service.projects.service import create_project
@@ -128,6 +129,8 @@ def create_followers(
     version = _published(template, data.version)
     items = version_items(session, version)
     actor = Actor.of(caller)
+    # A vendor's template makes projects with that vendor unless another is named.
+    vendor = template.owner_id if template.owner.kind is OrgKind.vendor else None
     followers = []
     for index, entry in enumerate(data.projects):
         try:
@@ -136,7 +139,7 @@ def create_followers(
                 caller,
                 ProjectCreate(
                     municipality_id=entry.municipality_id,
-                    vendor_id=entry.vendor_id,
+                    vendor_id=entry.vendor_id or vendor,
                     name=entry.name,
                     consortium=entry.consortium,
                 ),

@@ -82,13 +82,15 @@ def _edited(items: Sequence[TemplateItemData], edits: ReplanEdits) -> list[Templ
     ):
         unknown = [code for code in codes if code_key(code) not in by_key]
         if unknown:
-            raise Unprocessable.for_field(
+            raise NotFound.for_field(
                 f"edits.{name}", f"not items of the version: {', '.join(unknown)}"
             )
-    for code in edits.retire:
-        del by_key[code_key(code)]
+    for key in {code_key(code) for code in edits.retire}:
+        del by_key[key]
     for change in edits.predecessors:
         key = code_key(change.code)
+        if key not in by_key:
+            raise Conflict.for_field("edits.predecessors", f"{change.code} is retired")
         by_key[key] = by_key[key].model_copy(update={"predecessors": list(change.predecessors)})
     taken = [item.code for item in edits.add if code_key(item.code) in by_key]
     if taken:

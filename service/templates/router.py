@@ -55,7 +55,7 @@ def _version_read(session: SessionDep, version: TemplateVersion) -> VersionRead:
     return VersionRead.model_validate(
         {
             **VersionSummary.model_validate(version).model_dump(),
-            "items": service.version_items(session, version),
+            "items": [item.model_dump() for item in service.version_items(session, version)],
         }
     )
 

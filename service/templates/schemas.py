@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints, model_validator
 
@@ -48,6 +48,25 @@ _TEMPLATE_ITEMS: list[JsonValue] = [
 ]
 
 
+def _not_both(first: str, second: str) -> dict[str, Any]:
+    return {"not": {"required": [first, second]}}
+
+
+def _one_of(first: str, second: str) -> dict[str, Any]:
+    return {"oneOf": [{"required": [first]}, {"required": [second]}]}
+
+
+def _given(data: Any, first: str, second: str, *, one_needed: bool) -> Any:
+    """A body naming both of two fields (even as null) is refused, as its schema says."""
+    if isinstance(data, dict):
+        given = [name for name in (first, second) if name in data]
+        if len(given) == 2:
+            raise ValueError(f"give {first} or {second}, not both")
+        if one_needed and not given:
+            raise ValueError(f"give {first} or {second}")
+    return data
+
+
 class TemplateItemData(BaseModel):
     """An item of a template: the plan's fields, and its days relative to the anchor day.
 
@@ -57,7 +76,12 @@ class TemplateItemData(BaseModel):
     """
 
     model_config = ConfigDict(
-        extra="forbid", from_attributes=True, json_schema_extra={"examples": [_TEMPLATE_ITEMS[2]]}
+        extra="forbid",
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [_TEMPLATE_ITEMS[2]],
+            "allOf": [_not_both("start_offset", "start_on"), _not_both("end_offset", "end_on")],
+        },
     )
 
     code: Code
@@ -74,12 +98,27 @@ class TemplateItemData(BaseModel):
     start_on: Day | None = Field(None, description="A fixed planned start, whatever the anchor.")
     end_on: Day | None = Field(None, description="A fixed planned end, whatever the anchor.")
 
-    @model_validator(mode="after")
-    def _one_kind_of_day(self) -> Self:
-        for side in ("start", "end"):
-            if getattr(self, f"{side}_offset") is not None and getattr(self, f"{side}_on"):
-                raise ValueError(f"give {side}_offset or {side}_on, not both")
-        return self
+    @model_validator(mode="before")
+    @classmethod
+    def _one_kind_of_day(cls, data: Any) -> Any:
+        _given(data, "start_offset", "start_on", one_needed=False)
+        return _given(data, "end_offset", "end_on", one_needed=False)
+
+
+class TemplateItemRead(BaseModel):
+    """A template item as the API shows it: each day an offset or a fixed day (or neither)."""
+
+    code: str
+    parent_code: str | None
+    title: str
+    description: str | None
+    responsibility: Responsibility
+    deliverable: str | None
+    predecessors: list[str]
+    start_offset: int | None = Field(description="Calendar days after the anchor day.")
+    end_offset: int | None = Field(description="Calendar days after the anchor day.")
+    start_on: Day | None
+    end_on: Day | None
 
 
 Items = Annotated[list[TemplateItemData], Field(max_length=MAX_ITEMS)]
@@ -108,21 +147,21 @@ class TemplateCreate(BaseModel):
                     "description": "住民記録システムの標準準拠システムへの移行",
                     "items": _TEMPLATE_ITEMS,
                 }
-            ]
+            ],
+            **_one_of("items", "from_project"),
         },
     )
 
     name: TemplateName
     description: LongText | None = None
     note: Note | None = Field(None, description="What the first version is.")
-    items: Items | None = None
-    from_project: FromProject | None = None
+    items: Items = Field(default=None)  # type: ignore[arg-type]
+    from_project: FromProject = Field(default=None)  # type: ignore[assignment]
 
-    @model_validator(mode="after")
-    def _one_source(self) -> Self:
-        if (self.items is None) == (self.from_project is None):
-            raise ValueError("give items or from_project, one of them")
-        return self
+    @model_validator(mode="before")
+    @classmethod
+    def _one_source(cls, data: Any) -> Any:
+        return _given(data, "items", "from_project", one_needed=True)
 
 
 class VersionCreate(BaseModel):
@@ -130,18 +169,20 @@ class VersionCreate(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [{"note": "第2版: 移行日の見直し"}]},
+        json_schema_extra={
+            "examples": [{"note": "第2版: 移行日の見直し"}],
+            **_not_both("items", "from_project"),
+        },
     )
 
     note: Note | None = None
-    items: Items | None = None
-    from_project: FromProject | None = None
+    items: Items = Field(default=None)  # type: ignore[arg-type]
+    from_project: FromProject = Field(default=None)  # type: ignore[assignment]
 
-    @model_validator(mode="after")
-    def _one_source(self) -> Self:
-        if self.items is not None and self.from_project is not None:
-            raise ValueError("give items or from_project, not both")
-        return self
+    @model_validator(mode="before")
+    @classmethod
+    def _one_source(cls, data: Any) -> Any:
+        return _given(data, "items", "from_project", one_needed=False)
 
 
 class VersionUpdate(BaseModel):
@@ -184,7 +225,7 @@ class VersionRead(VersionSummary):
         }
     )
 
-    items: list[TemplateItemData]
+    items: list[TemplateItemRead]
 
 
 class VersionPage(BaseModel):
@@ -238,7 +279,8 @@ class NewFollower(BaseModel):
 
     municipality_id: OrganisationId
     vendor_id: OrganisationId | None = Field(
-        None, description="Defaults to the calling vendor; required when the PMO creates."
+        None,
+        description="Defaults to the template's vendor; required for a template of the PMO's.",
     )
     name: ProjectName
     consortium: Consortium = None
@@ -323,22 +365,29 @@ class ReplanCreate(BaseModel):
                     "edits": {"shift": [{"prefix": "2", "days": 42}]},
                     "exclude": [],
                 }
-            ]
+            ],
+            **_one_of("to_version", "edits"),
         },
     )
 
     note: Note | None = None
-    to_version: VersionNumber | None = None
-    edits: ReplanEdits | None = None
+    to_version: VersionNumber = Field(default=None)  # type: ignore[assignment]
+    edits: ReplanEdits = Field(default=None)  # type: ignore[assignment]
     exclude: list[ProjectId] = Field(
         default_factory=list, max_length=10_000, description="Projects the replan leaves alone."
     )
 
-    @model_validator(mode="after")
-    def _one_target(self) -> Self:
-        if (self.to_version is None) == (self.edits is None):
-            raise ValueError("give to_version or edits, one of them")
-        return self
+    @model_validator(mode="before")
+    @classmethod
+    def _one_target(cls, data: Any) -> Any:
+        return _given(data, "to_version", "edits", one_needed=True)
+
+
+class ReplanEditsRead(BaseModel):
+    shift: list[Shift]
+    add: list[TemplateItemRead]
+    retire: list[str]
+    predecessors: list[PredecessorChange]
 
 
 class FieldChange(BaseModel):
@@ -395,7 +444,7 @@ class ReplanSummary(BaseModel):
     version: int = Field(description="The version the replan moves its projects to.")
     state: ReplanState
     note: str | None
-    edits: ReplanEdits | None
+    edits: ReplanEditsRead | None
     actor: str
     created_at: datetime
     applied_at: datetime | None

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from service.access import Caller, may_plan
 from service.db import utcnow
-from service.errors import Conflict, FieldError, Forbidden, NotFound, Unprocessable
+from service.errors import Conflict, FieldError, Forbidden, NotFound
 from service.items.codes import code_columns, code_key
 from service.items.models import Item
 from service.items.rules import derived_parent_code, parent_cycle, predecessor_cycle
@@ -158,7 +158,7 @@ def _item_error(index: int, field: str, message: str, kind: str) -> FieldError:
 
 def check_items(items: Sequence[TemplateItemData]) -> list[TemplateItemData]:
     """The items, if they make a plan: codes unique, parents and predecessors among them, no
-    cycle, no end before its start; otherwise 422 naming every offending item."""
+    cycle, no end before its start; otherwise 409 naming every offending item."""
     errors: list[FieldError] = []
     index_of: dict[str, int] = {}
     for index, item in enumerate(items):
@@ -212,7 +212,9 @@ def check_items(items: Sequence[TemplateItemData]) -> list[TemplateItemData]:
                 )
             )
     if errors:
-        raise Unprocessable(
+        # 409 as for an item's own cycles and codes: each item is valid alone, and the items
+        # as sent conflict with one another.
+        raise Conflict(
             f"{len(errors)} problem{'s' if len(errors) > 1 else ''} in the items: "
             + "; ".join(f"{e.field}: {e.message}" for e in errors[:5]),
             errors=errors,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -11,6 +13,7 @@ from service.templates.models import Outcome, Replan
 from service.templates.schemas import (
     ReplanCounts,
     ReplanEdits,
+    ReplanEditsRead,
     ReplanProjectRead,
     ReplanRead,
     ReplanSummary,
@@ -30,6 +33,13 @@ def _counts(replan: Replan) -> ReplanCounts:
     )
 
 
+def _edits(stored: dict[str, Any] | None) -> ReplanEditsRead | None:
+    if stored is None:
+        return None
+    edits = ReplanEdits.model_validate(stored)
+    return ReplanEditsRead.model_validate(edits.model_dump())
+
+
 def replan_summary(replan: Replan) -> ReplanSummary:
     return ReplanSummary(
         id=replan.id,
@@ -37,7 +47,7 @@ def replan_summary(replan: Replan) -> ReplanSummary:
         version=replan.version.number,
         state=replan.state,
         note=replan.note,
-        edits=ReplanEdits.model_validate(replan.edits) if replan.edits is not None else None,
+        edits=_edits(replan.edits),
         actor=replan.actor_label,
         created_at=replan.created_at,
         applied_at=replan.applied_at,

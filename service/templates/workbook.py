@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from importers.results import Diagnostic, ImportRow
 from importers.sources import Limits
-from service.errors import Unprocessable
+from service.errors import Conflict
 from service.imports.options import ImportOptions
 from service.imports.reading import read_sheet
 from service.imports.service import sheet_refused
@@ -68,7 +68,7 @@ def items_of_workbook(
         raise sheet_refused(problems, len(rows), layout)
     try:
         return check_items(items)
-    except Unprocessable as error:
+    except Conflict as error:
         raise sheet_refused(
             [
                 Diagnostic(layout.sheet, rows[int(e.loc[2])].row, None, None, e.message)

@@ -68,7 +68,7 @@ def test_items_that_make_no_plan_are_refused_naming_each(client: TestClient, wor
             },
         ],
     )
-    assert response.status_code == 422, response.text
+    assert response.status_code == 409, response.text
     assert {(e["field"], e["type"]) for e in response.json()["errors"]} == {
         ("items[1].parent_code", "parent_unknown"),
         ("items[2].predecessors", "predecessor_unknown"),
@@ -99,7 +99,7 @@ def test_items_that_make_no_plan_are_refused_naming_each(client: TestClient, wor
             {"code": "2", "title": "b", "responsibility": "joint", "predecessors": ["1"]},
         ],
     )
-    assert cycle.status_code == 422
+    assert cycle.status_code == 409
     assert cycle.json()["errors"][0]["type"] == "predecessor_cycle"
 
 
