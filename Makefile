@@ -40,6 +40,7 @@ test-sqlite: install bench-tools browser
 	$(BIN)/python -m bench.webhooks --smoke --backends sqlite
 	$(BIN)/python -m bench.pages --smoke --backends sqlite
 	$(BIN)/python -m bench.keysets --smoke --backends sqlite
+	$(BIN)/python -m bench.replans --smoke --backends sqlite
 
 test-postgres: install browser
 	@if $(BIN)/python -c "import sys, sqlalchemy; sqlalchemy.create_engine(sys.argv[1]).connect().close()" "$$WBS_TEST_POSTGRES_URL" 2>/dev/null; then \
@@ -48,7 +49,8 @@ test-postgres: install browser
 		$(BIN)/python -m bench.run --smoke --backends postgresql && \
 		$(BIN)/python -m bench.webhooks --smoke --backends postgresql && \
 		$(BIN)/python -m bench.pages --smoke --backends postgresql && \
-		$(BIN)/python -m bench.keysets --smoke --backends postgresql; \
+		$(BIN)/python -m bench.keysets --smoke --backends postgresql && \
+		$(BIN)/python -m bench.replans --smoke --backends postgresql; \
 	elif [ -n "$$WBS_REQUIRE_POSTGRES" ]; then \
 		echo "PostgreSQL is required but not reachable at $$WBS_TEST_POSTGRES_URL"; exit 1; \
 	else \

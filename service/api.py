@@ -11,6 +11,8 @@ from service.partners.router import router as partners_router
 from service.people.router import router as sign_in_links_router
 from service.projects.router import router as projects_router
 from service.reports.router import router as reports_router
+from service.templates.router import long_router as templates_long_router
+from service.templates.router import router as templates_router
 from service.tokens.router import router as tokens_router
 from service.webhooks.router import router as webhooks_router
 
@@ -28,6 +30,8 @@ for feature_router in (
     changes_router,
     exports_router,
     webhooks_router,
+    templates_router,
+    templates_long_router,
     sign_in_links_router,
 ):
     api_router.include_router(feature_router)

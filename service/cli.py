@@ -17,6 +17,7 @@ from service.config import Settings, get_settings
 from service.errors import ServiceError
 from service.organisations.models import OrgKind
 from service.sessions import command_session
+from service.templates.commands import add_commands as add_template_commands
 from service.webhooks.commands import WorkerBeside, add_commands
 
 DEFAULT_OPENAPI_PATH = Path("openapi/openapi.json")
@@ -360,6 +361,7 @@ def build_parser() -> argparse.ArgumentParser:
     imports.add_argument("--org", help="import as this organisation (default: the vendor)")
     imports.set_defaults(handler=_import)
     add_commands(commands)
+    add_template_commands(commands)
     return parser
 
 

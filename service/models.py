@@ -9,6 +9,14 @@ from service.organisations.models import Organisation
 from service.partners.models import Partnership
 from service.people.models import BrowserSession, PendingUpload, SignInLink, Visit
 from service.projects.models import Project
+from service.templates.models import (
+    Replan,
+    ReplanProject,
+    Template,
+    TemplateFollower,
+    TemplateItem,
+    TemplateVersion,
+)
 from service.tokens.models import ApiToken, AuthFailure
 from service.webhooks.models import Attempt, Delivery, DigestSent, OverdueNotice, Subscription
 
@@ -30,8 +38,14 @@ __all__ = [
     "Partnership",
     "PendingUpload",
     "Project",
+    "Replan",
+    "ReplanProject",
     "SignInLink",
     "Subscription",
+    "Template",
+    "TemplateFollower",
+    "TemplateItem",
+    "TemplateVersion",
     "Visit",
     "item_predecessors",
 ]

@@ -34,6 +34,9 @@ CALLERS = ("none", "revoked", "other_municipality", "other_vendor", "read_only",
 # Objects of one organisation only (town A's), not of the project both parties share: their
 # owner is town A's writing token.
 ORGANISATION_OWNED = {"subscription_id"}
+# Objects of vendor X alone (its plan templates and their replans): its read-only token is the
+# read-only caller there.
+VENDOR_OWNED = {"template_id", "replan_id"}
 
 
 @dataclass
@@ -111,6 +114,23 @@ def arena(client: TestClient, world: World, db: Session) -> dict[str, Any]:
     assert hook.status_code == 201, hook.text
     test = client.post(f"/api/v1/webhooks/{hook.json()['id']}/test", headers=world.auth("town_a"))
     assert test.status_code == 202, test.text
+    template = client.post(
+        "/api/v1/templates",
+        headers=world.auth("vendor_x"),
+        json={"name": MARKER, "from_project": {"project_id": a_x.id}},
+    )
+    assert template.status_code == 201, template.text
+    template_id = template.json()["id"]
+    published = client.post(
+        f"/api/v1/templates/{template_id}/versions/1/publish", headers=world.auth("vendor_x")
+    )
+    assert published.status_code == 200, published.text
+    replan = client.post(
+        f"/api/v1/templates/{template_id}/replans",
+        headers=world.auth("vendor_x"),
+        json={"to_version": 1},
+    )
+    assert replan.status_code == 201, replan.text
     return {
         "target": {
             "project_id": a_x.id,
@@ -123,6 +143,9 @@ def arena(client: TestClient, world: World, db: Session) -> dict[str, Any]:
             ),
             "subscription_id": hook.json()["id"],
             "delivery_id": test.json()["id"],
+            "template_id": template_id,
+            "version": 1,
+            "replan_id": replan.json()["id"],
         },
         "missing": {
             "project_id": MISSING_ID,
@@ -133,6 +156,9 @@ def arena(client: TestClient, world: World, db: Session) -> dict[str, Any]:
             "partnership_id": MISSING_ID,
             "subscription_id": MISSING_ID,
             "delivery_id": MISSING_ID,
+            "template_id": MISSING_ID,
+            "version": MISSING_ID,
+            "replan_id": MISSING_ID,
         },
         "headers": {
             "none": {},
@@ -140,6 +166,7 @@ def arena(client: TestClient, world: World, db: Session) -> dict[str, Any]:
             "other_municipality": world.auth("town_b"),
             "other_vendor": world.auth("vendor_y"),
             "read_only": world.auth("town_a_read_only"),
+            "vendor_read_only": world.auth("vendor_x_read_only"),
             "owner": world.auth("vendor_x"),
             "pmo": world.auth("pmo"),
             "organisation_owner": world.auth("town_a"),
@@ -193,6 +220,8 @@ def test_every_operation_answers_each_caller_as_documented(
         headers = arena["headers"][caller]
         if caller == "owner" and ORGANISATION_OWNED & set(operation.object_params):
             headers = arena["headers"]["organisation_owner"]
+        if caller == "read_only" and VENDOR_OWNED & set(operation.object_params):
+            headers = arena["headers"]["vendor_read_only"]
         response = call(client, app, operation, arena["target"], headers)
         documented(operation, response)
         where = f"{caller}: {operation.method.upper()} {operation.path}"

@@ -31,6 +31,8 @@ HTTP_MODULES = {
     "service.streams",
     # The `worker` and `webhook` commands: part of the command line, like service.cli.
     "service.webhooks.commands",
+    # `templates` and `replans`, likewise.
+    "service.templates.commands",
 }
 
 

@@ -43,6 +43,7 @@ class FeedEvent:
     actor_label: str
     source: ChangeSource
     source_id: str | None
+    replan_id: int | None
     occurred_at: datetime
     fields: list[list[Any]]  # [field, old, new]
 
@@ -57,6 +58,7 @@ _EVENT_COLUMNS = (
     ChangeEvent.actor_label,
     ChangeEvent.source,
     ChangeEvent.source_id,
+    ChangeEvent.replan_id,
     ChangeEvent.occurred_at,
     # As the JSON text it is stored as (a cast: PostgreSQL's driver would decode a json column
     # itself), so that a page's documents are decoded in one call.
@@ -109,6 +111,7 @@ def feed_events(rows: Sequence[Row[Any]]) -> list[FeedEvent]:
             actor_label=row.actor_label,
             source=row.source,
             source_id=row.source_id,
+            replan_id=row.replan_id,
             occurred_at=row.occurred_at,
             fields=changes,
         )
@@ -146,6 +149,7 @@ def change_reads(events: Sequence[FeedEvent], field: str | None = None) -> list[
             },
             "source": event.source,
             "source_id": event.source_id,
+            "replan_id": event.replan_id,
             "occurred_at": event.occurred_at,
             "changes": [
                 {"field": name, "old": old, "new": new}

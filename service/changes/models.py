@@ -86,6 +86,10 @@ class ChangeEvent(Base):
         )
     )
     source_id: Mapped[str | None] = mapped_column(String(64))
+    # The replan the event belongs to (service/templates/): every project's changes of one
+    # replan share it. No foreign key: the history outlives the replan's record. No index
+    # either: the feed reads events by position, and every import's insert would pay for one.
+    replan_id: Mapped[int | None] = mapped_column()
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Every changed field's old and new value, in one document: [[field, old, new], ...].
     # A row per field cost an import of 10,000 items 150,000 rows, and a feed page a

@@ -27,6 +27,11 @@ class ChangeRead(BaseModel):
     actor: Actor
     source: ChangeSource = Field(description="`api`, `import` or `demo`.")
     source_id: str | None = Field(description="For an import, its id.")
+    replan_id: int | None = Field(
+        None,
+        description="For a change a template's replan made, the replan's id "
+        "(`GET /api/v1/templates/{template_id}/replans/{replan_id}`).",
+    )
     occurred_at: datetime
     changes: list[FieldChangeRead]
 
@@ -40,6 +45,7 @@ _STATUS_CHANGE: dict[str, JsonValue] = {
     "actor": {"organisation_id": 2, "label": "sakura-town/script"},
     "source": "api",
     "source_id": None,
+    "replan_id": None,
     "occurred_at": "2026-11-26T01:02:03Z",
     "changes": [{"field": "status", "old": "in_progress", "new": "done"}],
 }
@@ -52,6 +58,7 @@ _CREATION: dict[str, JsonValue] = {
     "actor": {"organisation_id": 4, "label": "mirai-sys/wbs-push"},
     "source": "import",
     "source_id": "12",
+    "replan_id": None,
     "occurred_at": "2026-10-01T09:00:00Z",
     "changes": [
         {"field": "title", "old": None, "new": "移行データ検証"},

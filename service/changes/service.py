@@ -24,13 +24,23 @@ class Actor:
     label: str
     source: ChangeSource
     source_id: str | None = None
+    replan_id: int | None = None
 
     @classmethod
     def of(
-        cls, caller: Caller, source: ChangeSource = ChangeSource.api, source_id: str | None = None
+        cls,
+        caller: Caller,
+        source: ChangeSource = ChangeSource.api,
+        source_id: str | None = None,
+        replan_id: int | None = None,
     ) -> Actor:
         return cls(
-            caller.organisation_id, caller.organisation_kind, caller.label, source, source_id
+            caller.organisation_id,
+            caller.organisation_kind,
+            caller.label,
+            source,
+            source_id,
+            replan_id,
         )
 
 
@@ -65,6 +75,7 @@ def record_change(
                 "actor_label": actor.label,
                 "source": actor.source,
                 "source_id": actor.source_id,
+                "replan_id": actor.replan_id,
                 "occurred_at": utcnow(),
             },
             fields=[(name, old, new) for name, (old, new) in changes.items()],

@@ -78,6 +78,18 @@ def _with_advice(errors: list[Diagnostic], rows: int, layout: SheetLayout) -> li
     return [*column_problems(errors, rows, layout), *errors]
 
 
+def sheet_refused(errors: list[Diagnostic], rows: int, layout: SheetLayout) -> Unprocessable:
+    """The answer to a sheet with problems: every one, where it sits, and nothing written."""
+    errors = _with_advice(errors, rows, layout)
+    count = len(errors)
+    return Unprocessable(
+        f"sheet {layout.sheet!r} has {count} problem{'s' if count > 1 else ''}; "
+        "nothing was written",
+        # A mapping appears only on the problems said of a whole column.
+        extra={"sheet_errors": [_diagnostic(d).model_dump(exclude_defaults=True) for d in errors]},
+    )
+
+
 def _sheets(layout: SheetLayout) -> list[SheetSummary]:
     return [
         SheetSummary(name=s.name, role=s.role, header_rows=s.header_rows, mapping=s.mapping)
@@ -212,16 +224,7 @@ def _apply(
             writer.write(plan)
         start += len(rows)
     if errors:
-        errors = _with_advice(errors, len(sheet.rows), layout)
-        count = len(errors)
-        raise Unprocessable(
-            f"sheet {layout.sheet!r} has {count} problem{'s' if count > 1 else ''}; "
-            "nothing was written",
-            # A mapping appears only on the problems said of a whole column.
-            extra={
-                "sheet_errors": [_diagnostic(d).model_dump(exclude_defaults=True) for d in errors]
-            },
-        )
+        raise sheet_refused(errors, len(sheet.rows), layout)
     counts = _counts(sheet, checked, answer)
     deleted = [known.code for known in checked.to_delete]
     if writer is not None:

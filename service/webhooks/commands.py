@@ -125,7 +125,7 @@ class WorkerBeside:
         self._thread.join(timeout=10)
 
 
-def _cli_caller(session: Session, code: str) -> Caller:
+def cli_caller(session: Session, code: str) -> Caller:
     organisation = get_organisation_by_code(session, code)
     return Caller(
         organisation_id=organisation.id,
@@ -154,7 +154,7 @@ def run_webhook(args: argparse.Namespace) -> int:
     now = utcnow()
     with command_session(settings) as session:
         if args.action == "create":
-            caller = _cli_caller(session, args.org)
+            caller = cli_caller(session, args.org)
             data = SubscriptionCreate(
                 name=args.name,
                 kind=Kind(args.kind),

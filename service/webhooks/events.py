@@ -71,6 +71,7 @@ def change_data(
         "actor": {"organisation_id": event.actor_organisation_id, "label": event.actor_label},
         "source": event.source.value,
         "source_id": event.source_id,
+        "replan_id": event.replan_id,
         "occurred_at": timestamp(event.occurred_at),
         "changes": [{"field": name, "old": old, "new": new} for name, old, new in event.fields],
     }
