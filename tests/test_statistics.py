@@ -60,6 +60,28 @@ def test_a_large_import_is_followed_by_analyze_of_the_tables_it_loaded(
 
 
 @pytest.mark.skipif(BACKEND != "postgresql", reason="PostgreSQL's planner statistics")
+def test_a_full_bulk_push_into_a_new_project_is_followed_by_analyze(
+    client: TestClient, world: World, engine: Engine
+) -> None:
+    before = last_analyzed(engine)["items"]
+    push = [
+        {"code": str(n), "title": f"作業 {n}", "responsibility": "vendor"} for n in range(1, 1001)
+    ]
+    response = client.post(
+        f"/api/v1/projects/{world.projects['a_x'].id}/items/bulk",
+        headers=world.auth("vendor_x"),
+        json={"items": push},
+    )
+    assert response.status_code == 200, response.text
+
+    def analyzed() -> bool:
+        after = last_analyzed(engine)["items"]
+        return after is not None and (before is None or after > before)
+
+    wait_for(analyzed, "ANALYZE of items after the push")
+
+
+@pytest.mark.skipif(BACKEND != "postgresql", reason="PostgreSQL's planner statistics")
 def test_a_failed_analyze_is_logged_and_the_import_stands(
     client: TestClient,
     world: World,
