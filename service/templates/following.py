@@ -133,6 +133,11 @@ def create_followers(
     vendor = template.owner_id if template.owner.kind is OrgKind.vendor else None
     followers = []
     for index, entry in enumerate(data.projects):
+        if vendor is None and entry.vendor_id is None:
+            raise Conflict.for_field(
+                f"projects[{index}].vendor_id",
+                "the template is the PMO's: name the vendor of each project",
+            )
         try:
             project = create_project(
                 session,

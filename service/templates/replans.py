@@ -182,6 +182,7 @@ class _Versions:
 
     def __init__(self, session: Session, template: Template) -> None:
         self._session = session
+        self.template_id = template.id
         self._by_id = {version.id: version for version in template.versions}
         self._items: dict[int, list[TemplateItemData]] = {}
 
@@ -309,16 +310,19 @@ def apply_replan(
         part.outcome is Outcome.pending for part in replan.projects
     ):
         raise Conflict(f"replan {replan.id} is applied already")
-    template_id, target_id = template.id, replan.version_id
+    target_id = replan.version_id
     if replan.version.state is VersionState.draft:
         mark_published(template, replan.version)
     replan.state = ReplanState.applied  # claimed first: a second apply finds it taken
     finish(session)
     pending = [part.project_id for part in replan.projects if part.outcome is Outcome.pending]
     actor = Actor.of(caller, replan_id=replan.id)
+    # Each version's items are read and validated once for all the projects, not once each:
+    # a published version never changes.
+    versions = _Versions(session, template)
     for done, project_id in enumerate(pending):
         try:
-            _apply_project(session, actor, replan.id, template_id, target_id, project_id)
+            _apply_project(session, actor, versions, replan.id, target_id, project_id)
             finish(session)
         except ServiceError as error:
             session.rollback()
@@ -341,15 +345,15 @@ def apply_replan(
 def _apply_project(
     session: Session,
     actor: Actor,
+    versions: _Versions,
     replan_id: int,
-    template_id: int,
     target_id: int,
     project_id: int,
 ) -> None:
     follower = session.get_one(TemplateFollower, project_id)
     project = session.get_one(Project, project_id)
-    template = session.get_one(Template, template_id)
     target = session.get_one(TemplateVersion, target_id)
+    template_id = versions.template_id
     part = session.scalars(
         select(ReplanProject).where(
             ReplanProject.replan_id == replan_id, ReplanProject.project_id == project_id
@@ -357,7 +361,6 @@ def _apply_project(
     ).one()
     if follower.template_id != template_id:
         raise Conflict(f"project {project_id} no longer follows template {template_id}")
-    versions = _Versions(session, template)
     local = local_items(session, [project_id]).get(project_id, [])
     plan = versions.plan(follower, target, local)
     write_plan(session, project, actor, plan, local)

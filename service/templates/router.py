@@ -132,7 +132,8 @@ def list_templates(
     return TemplatePage(items=[_read(row) for row in rows], next_cursor=next_cursor)
 
 
-@router.get("/{template_id}", responses=problem_responses(401, 404, 422, 429))
+# A number only: `GET /templates/workbook` is a method the workbook's path does not have (405).
+@router.get("/{template_id:int}", responses=problem_responses(401, 404, 422, 429))
 def get_template(
     template_id: TemplateIdPath, session: SessionDep, caller: CurrentCaller
 ) -> TemplateRead:

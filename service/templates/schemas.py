@@ -12,8 +12,16 @@ from service.organisations.schemas import OrganisationRef
 from service.projects.schemas import Consortium, OrganisationId, ProjectName, ProjectRead
 from service.templates.models import Outcome, ReplanState, VersionState
 
+# Printable, and not blank: the pattern says so rather than a strip that would turn a name of
+# spaces the schema accepts into an empty one it refuses.
+_NOT_PRINTABLE = PRINTABLE.removeprefix("^[^").removesuffix("]*$")
 TemplateName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=PRINTABLE)
+    str,
+    StringConstraints(
+        min_length=1,
+        max_length=200,
+        pattern=rf"^[^{_NOT_PRINTABLE}]*[^\s{_NOT_PRINTABLE}][^{_NOT_PRINTABLE}]*$",
+    ),
 ]
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500, pattern=PRINTABLE)]
 # A plan spans years, not centuries: a hundred years either way of the anchor.

@@ -67,17 +67,16 @@ def list_templates(
 
 def create_template(session: Session, caller: Caller, data: TemplateCreate) -> Template:
     require_author(caller)
+    name = data.name.strip()
     clash = session.scalar(
         select(Template.id).where(
-            Template.owner_id == caller.organisation_id, Template.name == data.name
+            Template.owner_id == caller.organisation_id, Template.name == name
         )
     )
     if clash is not None:
-        raise Conflict(f"you already have a template named {data.name!r}")
+        raise Conflict(f"you already have a template named {name!r}")
     items = _items_of(session, caller, data.items, data.from_project)
-    template = Template(
-        owner_id=caller.organisation_id, name=data.name, description=data.description
-    )
+    template = Template(owner_id=caller.organisation_id, name=name, description=data.description)
     session.add(template)
     session.flush()
     _new_version(session, template, 1, data.note, items)
