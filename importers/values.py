@@ -295,10 +295,6 @@ _STEP = re.compile(
     rf"^{_STEP_PREFIX}?\s*(?P<major>{_STEP_NUMBER})"
     rf"(?:\s*{_STEP_SEPARATOR}\s*(?P<sub>[0-9０-９]{{1,2}}))?$"
 )
-# Every notation read_step reads, as a schema states it (no named groups, no flags).
-STEP_NOTATION = (
-    rf"^\s*{_STEP_PREFIX}?\s*(?:{_STEP_NUMBER})\s*{_STEP_SEPARATOR}\s*[0-9０-９]{{1,2}}\s*$"
-)
 # A step at the start of a code or a title (③-2, ③-2-ア, 【手順3-2】 名前): only a circled
 # number or the word 手順 makes it one; a bare 3-2 is any WBS's numbering.
 _STEP_AT_START = re.compile(

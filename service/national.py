@@ -14,13 +14,13 @@ read from here.
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field
 
 from importers.values import (
-    STEP_NOTATION,
     ValueProblem,
     circled_step,
     key,
@@ -144,18 +144,45 @@ STEP_BY_CODE = {step.code: step for step in STEPS}
 STEP_PATTERN = r"^(?:[1-9]|1[0-8])-[1-9]$"
 
 
+def _notations(number: int, circled: bool) -> str:
+    full_width = "".join(chr(ord(digit) + 0xFEE0) for digit in str(number))
+    return "|".join((str(number), full_width, *([chr(0x2460 + number - 1)] if circled else ())))
+
+
+def _step_notation() -> str:
+    """Exactly the steps of the procedure, in the notations the API takes: 3-2, ③-2, ３－２,
+    手順3-2, ステップ③-2. Literal characters only, so JSON Schema's regular expressions and
+    Python's agree on every string."""
+    subs: dict[int, list[int]] = {}
+    for step in STEPS:
+        major, sub = (int(part) for part in step.code.split("-"))
+        subs.setdefault(major, []).append(sub)
+    steps = "|".join(
+        f"(?:{_notations(major, True)})[-－−]"
+        f"(?:{'|'.join(_notations(sub, False) for sub in parts)})"
+        for major, parts in subs.items()
+    )
+    return f"^(?:手順|ステップ)?(?:{steps})$"
+
+
+STEP_NOTATION = _step_notation()
+_NOTATION = re.compile(STEP_NOTATION)
+
+
 def _known_step(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError("a step is text such as 3-2 or ③-2")
+    if _NOTATION.match(value):
+        code = read_step(value)
+        assert code is not None
+        return code
     try:
         code = read_step(value)
     except ValueProblem as problem:
         raise ValueError(str(problem)) from None
-    if code is None:
-        raise ValueError("a step is text such as 3-2 or ③-2; null clears it")
-    if code not in STEP_BY_CODE:
+    if code is not None and code not in STEP_BY_CODE:
         raise ValueError(unknown_step(code, STEP_BY_CODE))
-    return code
+    raise ValueError("a step is written 3-2, ③-2, ３－２ or 手順3-2, with nothing around it")
 
 
 # A step as clients may send it (3-2, ③-2, 手順3-2, ３－２), stored as `major-sub`.
@@ -163,8 +190,8 @@ NationalStep = Annotated[
     str,
     BeforeValidator(_known_step),
     Field(
-        description="The national procedure's step (手順): `3-2`, or as sheets write it, `③-2`, "
-        "`手順3-2`, `３－２`; stored and answered as `3-2`. One of the procedure's 40 steps.",
+        description="The national procedure's step (手順), one of its 40: `3-2`, or as sheets "
+        "write it, `③-2`, `３－２`, `手順3-2`; stored and answered as `3-2`.",
         examples=["3-2"],
         json_schema_extra={"pattern": STEP_NOTATION},
     ),
