@@ -140,6 +140,25 @@ STEPS: tuple[Step, ...] = tuple(
     )
 )
 STEP_BY_CODE = {step.code: step for step in STEPS}
+# Every code a step may take: the procedure's editions and the sheets written from them do not
+# all split a major step into the same sub-steps (a vendor's ⑩-3 where this list stops at
+# ⑩-2), so any sub-step of a major step is taken and kept; reports give the list above its
+# columns and add any other step the items carry (reports/national.py).
+MAX_SUB_STEP = 9
+STEP_CODES: tuple[str, ...] = tuple(
+    f"{major}-{sub}"
+    for major in range(1, len(_PROCEDURE) + 1)
+    for sub in range(1, MAX_SUB_STEP + 1)
+)
+_STEP_CODE_SET = frozenset(STEP_CODES)
+
+
+def extra_step(code: str) -> Step:
+    """A step outside the list above, as a report's column names it: its major step's name."""
+    major = int(code.split("-")[0])
+    return Step(0, code, _PROCEDURE[major - 1][0], "")
+
+
 # As the API's schema states it: a major step 1–18 and a sub-step (the values are checked too).
 STEP_PATTERN = r"^(?:[1-9]|1[0-8])-[1-9]$"
 
@@ -150,12 +169,12 @@ def _notations(number: int, circled: bool) -> str:
 
 
 def _step_notation() -> str:
-    """Exactly the steps of the procedure, in the notations the API takes: 3-2, ③-2, ３－２,
+    """Exactly the step codes taken, in the notations the API takes: 3-2, ③-2, ３－２,
     手順3-2, ステップ③-2. Literal characters only, so JSON Schema's regular expressions and
     Python's agree on every string."""
     subs: dict[int, list[int]] = {}
-    for step in STEPS:
-        major, sub = (int(part) for part in step.code.split("-"))
+    for code in STEP_CODES:
+        major, sub = (int(part) for part in code.split("-"))
         subs.setdefault(major, []).append(sub)
     steps = "|".join(
         f"(?:{_notations(major, True)})[-－−]"
@@ -180,8 +199,8 @@ def _known_step(value: Any) -> str:
         code = read_step(value)
     except ValueProblem as problem:
         raise ValueError(str(problem)) from None
-    if code is not None and code not in STEP_BY_CODE:
-        raise ValueError(unknown_step(code, STEP_BY_CODE))
+    if code is not None and code not in _STEP_CODE_SET:
+        raise ValueError(unknown_step(code, STEP_CODES))
     raise ValueError("a step is written 3-2, ③-2, ３－２ or 手順3-2, with nothing around it")
 
 
@@ -190,8 +209,10 @@ NationalStep = Annotated[
     str,
     BeforeValidator(_known_step),
     Field(
-        description="The national procedure's step (手順), one of its 40: `3-2`, or as sheets "
-        "write it, `③-2`, `３－２`, `手順3-2`; stored and answered as `3-2`.",
+        description="The national procedure's step (手順): a major step ①–⑱ and a sub-step 1–9, "
+        "`3-2`, or as sheets write it, `③-2`, `３－２`, `手順3-2`; stored and answered as `3-2`. "
+        "The procedure's 40 steps are the national report's columns; a sub-step beyond them is "
+        "kept and reported in a column of its own.",
         examples=["3-2"],
         json_schema_extra={"pattern": STEP_NOTATION},
     ),

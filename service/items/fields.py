@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from importers.dates import Role
 from importers.fields import Kind, SheetField
-from service.national import BUSINESS_WORDS, STEPS
+from service.national import BUSINESS_WORDS, STEP_CODES
 
 
 class Owner(enum.StrEnum):
@@ -144,7 +144,7 @@ ITEM_FIELDS: tuple[ItemField, ...] = (
         "step", Kind.step, Owner.plan, "Q", "手順番号", "National step",
         ("手順no", "手順番号", "ステップ番号", "ステップno", "手順コード", "step no",
          "step number", "national step"),
-        8, values={step.code: step.code for step in STEPS},
+        8, values={code: code for code in STEP_CODES},
     ),
     ItemField(
         "business", Kind.choice, Owner.plan, "R", "業務", "Business",

@@ -11,7 +11,7 @@ start: not applicable alone starts nothing.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from importers.values import named_in
 from service.items.models import CLOSED_STATUSES, Item, Status
-from service.national import BUSINESS_WORDS, STEPS, Business
+from service.national import BUSINESS_WORDS, STEP_BY_CODE, STEPS, Business, Step, extra_step
 from service.organisations.models import Organisation
 from service.organisations.prefectures import prefecture_of
 from service.organisations.schemas import OrganisationRef
@@ -66,9 +66,15 @@ def step_state(items: Iterable[ItemState]) -> StepState:
     return StepState.not_started
 
 
-def completion_rate(counts: StepStateCounts) -> float:
+def completion_rate(counts: StepStateCounts, steps: int = len(STEPS)) -> float:
     """(complete + not applicable) / every step, as the national PMO counts it: a percentage."""
-    return round(100 * (counts.complete + counts.not_applicable) / len(STEPS), 1)
+    return round(100 * (counts.complete + counts.not_applicable) / steps, 1)
+
+
+def step_columns(carried: Iterable[str]) -> list[Step]:
+    """The procedure's 40 steps, and any other sub-step the items carry, in procedure order."""
+    extra = (extra_step(code) for code in set(carried) - STEP_BY_CODE.keys())
+    return sorted([*STEPS, *extra], key=lambda step: tuple(map(int, step.code.split("-"))))
 
 
 def project_business(name: str) -> Business | None:
@@ -107,8 +113,10 @@ def national_progress(session: Session, scope: ReportScope) -> NationalProgressR
         if step is not None:
             steps[step].append(ItemState(status, progress, actual_start))
     by_id = {town.id: town for town in towns.values()}
+    steps_shown = step_columns(code for steps in cells.values() for code in steps)
     report_rows = [
-        _row(by_id[town_id], business, steps) for (town_id, business), steps in cells.items()
+        _row(by_id[town_id], business, steps, steps_shown)
+        for (town_id, business), steps in cells.items()
     ]
     report_rows.sort(
         key=lambda row: (
@@ -120,21 +128,24 @@ def national_progress(session: Session, scope: ReportScope) -> NationalProgressR
     )
     columns = [
         NationalStepColumn(
-            number=step.number,
+            number=step.number or None,
             code=step.code,
             circled=step.circled,
             major_name=step.major_name,
             name=step.name,
         )
-        for step in STEPS
+        for step in steps_shown
     ]
     return NationalProgressReport(steps=columns, rows=report_rows)
 
 
 def _row(
-    town: Organisation, business: Business, steps: dict[str, list[ItemState]]
+    town: Organisation,
+    business: Business,
+    steps: dict[str, list[ItemState]],
+    columns: Sequence[Step],
 ) -> NationalProgressRow:
-    states = {step.code: step_state(steps.get(step.code, ())) for step in STEPS}
+    states = {step.code: step_state(steps.get(step.code, ())) for step in columns}
     counts = StepStateCounts(
         **{state.value: sum(1 for s in states.values() if s is state) for state in StepState}
     )
@@ -145,5 +156,5 @@ def _row(
         business=business,
         steps=states,
         counts=counts,
-        completion_rate=completion_rate(counts),
+        completion_rate=completion_rate(counts, len(columns)),
     )

@@ -198,7 +198,10 @@ class StepState(enum.StrEnum):
 
 
 class NationalStepColumn(BaseModel):
-    number: int = Field(description="1–40, as the national survey numbers the steps.")
+    number: int | None = Field(
+        description="1–40, as the national survey numbers the steps; null for a sub-step an "
+        "item carries beyond the survey's 40."
+    )
     code: str = Field(description="As items carry it, e.g. `3-2`.")
     circled: str = Field(description="As the procedure writes it, e.g. `③-2`.")
     major_name: str

@@ -39,7 +39,7 @@ def test_a_step_in_any_notation_is_stored_as_major_dash_sub(
 @pytest.mark.parametrize(
     ("field", "value", "says"),
     [
-        ("step", "③-9", "③ has ③-1, ③-2"),
+        ("step", "3-10", "③ has ③-1, ③-2"),
         ("step", "19-1", "its steps are ① to ⑱"),
         ("step", "③", "names a whole step"),
         ("step", "三の二", "not a step of the procedure"),
@@ -98,7 +98,7 @@ def test_items_are_listed_by_step_and_business(
     assert codes("step=①-1") == ["1", "3"]
     assert codes("step=1-1&step=1-2&business=住民記録") == ["1", "2"]
     assert codes("business=介護保険&business=共通") == ["3"]
-    bad = client.get(f"{items_url(world)}?step=1-9", headers=world.auth("town_a"))
+    bad = client.get(f"{items_url(world)}?step=1-10", headers=world.auth("town_a"))
     assert bad.status_code == 422
     assert bad.headers["content-type"] == "application/problem+json"
     assert "① has ①-1, ①-2, ①-3" in bad.text
@@ -135,7 +135,7 @@ def test_a_bulk_push_sets_steps_and_businesses_in_any_notation(
     refused = client.post(
         f"{items_url(world)}/bulk",
         headers=world.auth("vendor_x"),
-        json={"items": [{"code": "1", "step": "⑬-4"}]},
+        json={"items": [{"code": "1", "step": "⑬-10"}]},
     )
     assert refused.status_code == 422
     assert "⑬ has ⑬-1, ⑬-2, ⑬-3" in refused.text

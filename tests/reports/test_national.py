@@ -188,6 +188,30 @@ def test_a_town_without_a_code_or_any_step_still_has_its_row_of_steps_not_starte
     assert [row[-1] for row in rows[1:]] == ["0.0", "0.0"]
 
 
+def test_a_sub_step_beyond_the_procedures_list_is_kept_and_gets_a_column_of_its_own(
+    client: TestClient, world: World, make_item: ItemFactory
+) -> None:
+    # A sheet from another edition of the procedure splits ⑩ in three where the list has two.
+    assert "10-3" not in {step.code for step in STEPS}
+    made = client.post(
+        f"/api/v1/projects/{world.projects['a_x'].id}/items",
+        headers=world.auth("vendor_x"),
+        json={"code": "1", "title": "環境の確認", "responsibility": "vendor", "step": "⑩-3"},
+    )
+    assert made.status_code == 201, made.text
+    assert made.json()["step"] == "10-3"
+    make_item(code="2", step="10-2", status="done")
+    body = client.get(URL, headers=world.auth("pmo")).json()
+    codes = [column["code"] for column in body["steps"]]
+    assert len(codes) == len(STEPS) + 1
+    assert codes[codes.index("10-2") + 1] == "10-3"
+    column = body["steps"][codes.index("10-3")]
+    assert (column["number"], column["circled"]) == (None, "⑩-3")
+    town_a = next(row for row in body["rows"] if row["municipality"]["name"] == "さくら町")
+    assert (town_a["steps"]["10-2"], town_a["steps"]["10-3"]) == ("complete", "not_started")
+    assert town_a["completion_rate"] == round(100 / (len(STEPS) + 1), 1)
+
+
 def test_a_bad_format_is_a_422_problem(client: TestClient, world: World) -> None:
     response = client.get(f"{URL}?format=pdf", headers=world.auth("pmo"))
     assert response.status_code == 422
