@@ -355,3 +355,21 @@ def test_a_thousand_new_items_take_a_few_statements_not_a_few_per_item(
     # The token, the project, the stale check, the pushed codes, the names, two levels of
     # items, the links, the events and the feed counter; PostgreSQL's COPY is not counted.
     assert len(statements) <= 20, "\n".join(statements)
+
+
+def test_an_update_may_name_an_item_the_same_push_creates(
+    client: TestClient, world: World, make_item: ItemFactory
+) -> None:
+    make_item(code="1")
+    make_item(code="2")
+    status, body = push(client, world, "vendor_x", [
+        {"code": "2", "parent_code": "9", "predecessors": ["9-1"]},
+        {"code": "9-1", "title": "新しい子", "responsibility": "vendor"},
+        {"code": "9", "title": "新しい親", "responsibility": "joint"},
+    ])  # fmt: skip
+    assert status == 200, body
+    assert [r["result"] for r in body["items"]] == ["updated", "created", "created"]  # type: ignore[attr-defined]
+    item = client.get(
+        f"/api/v1/projects/{world.projects['a_x'].id}/items/2", headers=world.auth("pmo")
+    ).json()
+    assert (item["parent_code"], item["predecessors"], item["version"]) == ("9", ["9-1"], 2)
