@@ -180,18 +180,16 @@ def _driver_values(
     processors = [
         table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns
     ]
+    # Only the columns whose type converts: most values go to the driver as they are.
+    converting = [(place, process) for place, process in enumerate(processors) if process]
     names = columns[1:] if ids else columns
-    return [
-        tuple(
-            process(value) if process is not None else value
-            for process, value in zip(
-                processors,
-                ([ids[index]] if ids else []) + [row[name] for name in names],
-                strict=True,
-            )
-        )
-        for index, row in enumerate(rows)
-    ]
+    converted = []
+    for index, row in enumerate(rows):
+        values = [ids[index], *(row[name] for name in names)] if ids else [row[n] for n in names]
+        for place, process in converting:
+            values[place] = process(values[place])
+        converted.append(tuple(values))
+    return converted
 
 
 class UTCDateTime(TypeDecorator[datetime]):

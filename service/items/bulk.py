@@ -38,6 +38,11 @@ from service.items.service import (
 from service.projects.models import Project
 
 _NOT_FIELDS = {"code", "version"}
+# What a field of a new item is when its entry leaves it out: as for `POST …/items`.
+_CREATE_DEFAULTS = {
+    name: ItemCreate.model_fields[name].get_default(call_default_factory=True)
+    for name in PLAIN_COLUMNS
+}
 
 
 def _stale(session: Session, project: Project, push: BulkPush) -> list[dict[str, object]]:
@@ -241,17 +246,18 @@ def _new_item(project: Project, actor: Actor, entry: BulkItem, lookup: _Named) -
         )
     if not may_plan(actor, project):
         raise Forbidden("items are created by the project's vendor or the PMO")
-    data = ItemCreate.model_validate({"code": entry.code, **fields})
-    parent_code = data.parent_code or derived_parent_code(data.code)
+    # The entry's fields were validated as the push's; a create's defaults fill in the rest.
+    columns = {name: fields.get(name, _CREATE_DEFAULTS[name]) for name in PLAIN_COLUMNS}
+    given_parent = fields.get("parent_code")
+    parent_code = given_parent or derived_parent_code(entry.code)
     parent = None
     if parent_code:
         parent = lookup.find(parent_code)
         if parent is None:
-            raise parent_unknown(parent_code, derived=data.parent_code is None)
-    predecessors = resolve_predecessors(data.predecessors, data.code, lookup.find)
-    columns = {name: getattr(data, name) for name in PLAIN_COLUMNS}
+            raise parent_unknown(parent_code, derived=given_parent is None)
+    predecessors = resolve_predecessors(fields.get("predecessors") or [], entry.code, lookup.find)
     ensure_dates_in_order(columns)
-    return NewItem(data.code, parent, columns, predecessors)
+    return NewItem(entry.code, parent, columns, predecessors)
 
 
 def _ensure_no_cycles(push: BulkPush, planned: dict[int, NewItem]) -> None:
