@@ -38,6 +38,7 @@ test-sqlite: install bench-tools browser
 	$(BIN)/python -m bench.run --smoke --backends sqlite
 	$(BIN)/python -m bench.layers --smoke
 	$(BIN)/python -m bench.webhooks --smoke --backends sqlite
+	$(BIN)/python -m bench.writes --smoke --backends sqlite
 	$(BIN)/python -m bench.pages --smoke --backends sqlite
 	$(BIN)/python -m bench.keysets --smoke --backends sqlite
 	$(BIN)/python -m bench.replans --smoke --backends sqlite
@@ -48,6 +49,7 @@ test-postgres: install browser
 		WBS_TEST_DATABASE=postgresql $(BIN)/pytest && \
 		$(BIN)/python -m bench.run --smoke --backends postgresql && \
 		$(BIN)/python -m bench.webhooks --smoke --backends postgresql && \
+		$(BIN)/python -m bench.writes --smoke --backends postgresql && \
 		$(BIN)/python -m bench.pages --smoke --backends postgresql && \
 		$(BIN)/python -m bench.keysets --smoke --backends postgresql && \
 		$(BIN)/python -m bench.replans --smoke --backends postgresql; \

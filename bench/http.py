@@ -124,9 +124,14 @@ def _milliseconds(text: str) -> float:
     return float(number) * _UNITS[unit]
 
 
-def wrk(url: str, token: str | None, seconds: float, connections: int = 32) -> Load:
+def wrk(
+    url: str, token: str | None, seconds: float, connections: int = 32, script: Path | None = None
+) -> Load:
+    """wrk's rate and latencies; `script`, a Lua file, makes other requests than a GET of `url`."""
     command = ["wrk", "-t", "1", "-c", str(connections), "-d", f"{max(1, round(seconds))}s"]
     command += ["--latency", "--timeout", "10s"]
+    if script is not None:
+        command += ["-s", str(script)]
     if token is not None:
         command += ["-H", f"Authorization: Bearer {token}"]
     output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout

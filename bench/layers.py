@@ -74,7 +74,7 @@ def token_route(session: SessionDep, caller: CurrentCaller) -> dict[str, int]:
 
 @PROBES.get("/project/{project_id}")
 def project_route(session: SessionDep, caller: CurrentCaller, project_id: int) -> dict[str, int]:
-    return {"a": get_visible_project(session, caller, project_id).id}
+    return {"a": get_visible_project(session, caller, project_id, parties=False).id}
 
 
 def _with_probes(settings: Settings) -> FastAPI:
@@ -83,22 +83,32 @@ def _with_probes(settings: Settings) -> FastAPI:
     return app
 
 
-def _caller(app: FastAPI, path: str, token: str) -> Callable[[], Awaitable[int]]:
+def asgi_call(
+    app: FastAPI,
+    path: str,
+    token: str,
+    method: str = "GET",
+    body: Callable[[], bytes] | None = None,
+) -> Callable[[], Awaitable[int]]:
+    """One request to `app` as a server would hand it over; `body` makes each call's body."""
     raw, _, query = path.partition("?")
     headers = [(b"host", b"bench"), (b"authorization", f"Bearer {token}".encode())]
+    if body is not None:
+        headers.append((b"content-type", b"application/json"))
 
     async def call() -> int:
+        sent = body() if body is not None else b""
         scope: dict[str, Any] = {
             "type": "http",
             "asgi": {"version": "3.0"},
             "http_version": "1.1",
-            "method": "GET",
+            "method": method,
             "scheme": "http",
             "path": raw,
             "raw_path": raw.encode(),
             "query_string": query.encode(),
             "root_path": "",
-            "headers": headers,
+            "headers": [*headers, (b"content-length", str(len(sent)).encode())],
             "client": ("127.0.0.1", 1),
             "server": ("bench", 80),
             "state": {},
@@ -110,7 +120,7 @@ def _caller(app: FastAPI, path: str, token: str) -> Callable[[], Awaitable[int]]
             nonlocal asked
             if not asked:
                 asked = True
-                return {"type": "http.request", "body": b"", "more_body": False}
+                return {"type": "http.request", "body": sent, "more_body": False}
             await asyncio.Event().wait()  # the client never hangs up
             raise AssertionError("unreachable")
 
@@ -179,13 +189,24 @@ async def _measure(url: str, token: str, project_id: int, code: str, requests: i
     bare_router.add_api_route("/", async_route)
     bare.include_router(bare_router)
     print("| layer | CPU ms per request |\n|---|---:|")
-    alone = await _cpu_per_request(_caller(bare, "/", token), requests)
+    alone = await _cpu_per_request(asgi_call(bare, "/", token), requests)
     print(f"| a bare FastAPI app, one async route | {alone:.3f} |")
     app = _with_probes(Settings(database_url=url))
     async with app.router.lifespan_context(app):
         for name, path in layers:
-            cost = await _cpu_per_request(_caller(app, path, token), requests)
+            cost = await _cpu_per_request(asgi_call(app, path, token), requests)
             print(f"| {name} | {cost:.3f} |")
+        # A status and a note that change on every call: each PATCH writes and records.
+        counter = iter(range(10**9))
+
+        def change() -> bytes:
+            n = next(counter)
+            status = ("in_progress", "delayed")[n % 2]
+            return f'{{"status":"{status}","notes":"layers {n}"}}'.encode()
+
+        path = f"/api/v1/projects/{project_id}/items/{code}"
+        cost = await _cpu_per_request(asgi_call(app, path, token, "PATCH", change), requests)
+        print(f"| PATCH item, status + note | {cost:.3f} |")
     item = f"/api/v1/projects/{project_id}/items/{code}"
     print("\n| turns at the database | GET item, 1 caller | 32 callers at once |\n|---:|---:|---:|")
     for turns in (1, 2, 4, 10):
@@ -193,7 +214,7 @@ async def _measure(url: str, token: str, project_id: int, code: str, requests: i
             Settings(database_url=url, db_pool_size=5, db_max_overflow=5, db_busy_requests=turns)
         )
         async with app.router.lifespan_context(app):
-            call = _caller(app, item, token)
+            call = asgi_call(app, item, token)
             alone = await _cpu_per_request(call, requests)
             crowd = await _cpu_per_request(call, requests, 32)
         print(f"| {turns} | {alone:.3f} | {crowd:.3f} |")

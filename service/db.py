@@ -114,7 +114,10 @@ def insert_rows(
     On PostgreSQL the rows go in by COPY, with ids drawn from the table's sequence first: an
     INSERT of many rows is parsed again, placeholder by placeholder, by the driver for every
     batch, which made the inserts of an import's items and change events most of its time
-    (COPY took 8× less for the same rows). Elsewhere, one executemany.
+    (COPY took 8× less for the same rows). On SQLite, one executemany of the driver's own.
+    Either way the values are converted as the columns' types say, once, and handed to the
+    driver: SQLAlchemy's per-row parameter processing of an executemany cost more than
+    SQLite's inserts.
     """
     if not rows:
         return []
@@ -128,13 +131,25 @@ def insert_rows(
         raise ValueError(f"rows for {table.name} leave out {', '.join(defaulted)}")
     connection = session.connection()
     dialect = connection.dialect
+    columns = (["id"] if returning_ids else []) + names
+    quote = dialect.identifier_preparer.quote
+    listed = f"{quote(table.name)} ({', '.join(quote(name) for name in columns)})"
     if dialect.name != "postgresql":
+        # SQLite answers a many-row INSERT … RETURNING in no promised order (SQLAlchemy sent
+        # one INSERT per row to keep it). The first row's insert takes the database's one
+        # write lock, so no other writer can take the ids after it: the rest go in with those.
+        ids: list[int] = []
         if returning_ids:
-            statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-            return list(session.scalars(statement, rows))
-        session.execute(insert(table), rows)
-        return []
-    ids: list[int] = []
+            first = session.scalar(insert(table).returning(table.c.id), rows[0])
+            assert isinstance(first, int)
+            ids = list(range(first, first + len(rows)))
+        statement = f"INSERT INTO {listed} VALUES ({', '.join('?' for _ in columns)})"
+        skip = 1 if returning_ids else 0
+        values = _driver_values(table, dialect, columns, rows[skip:], ids[skip:])
+        if values:
+            connection.exec_driver_sql(statement, values)
+        return ids
+    ids = []
     if returning_ids:
         ids = list(
             connection.scalars(
@@ -145,24 +160,36 @@ def insert_rows(
                 {"table": table.name, "count": len(rows)},
             )
         )
-    columns = (["id"] if returning_ids else []) + names
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    with driver.cursor() as cursor, cursor.copy(f"COPY {listed} FROM STDIN") as copy:
+        for row in _driver_values(table, dialect, columns, rows, ids):
+            copy.write_row(row)
+    return ids
+
+
+def _driver_values(
+    table: Table,
+    dialect: Dialect,
+    columns: list[str],
+    rows: Sequence[Mapping[str, Any]],
+    ids: list[int],
+) -> list[tuple[Any, ...]]:
+    """Each row's values as the driver takes them, in the order of `columns` (the id first,
+    from `ids`, when they are given)."""
     processors = [
         table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns
     ]
-    quote = dialect.identifier_preparer.quote
-    command = f"COPY {quote(table.name)} ({', '.join(quote(name) for name in columns)}) FROM STDIN"
-    driver = connection.connection.driver_connection
-    assert driver is not None
-    with driver.cursor() as cursor, cursor.copy(command) as copy:
-        for index, row in enumerate(rows):
-            values = ([ids[index]] if returning_ids else []) + [row[name] for name in names]
-            copy.write_row(
-                [
-                    process(value) if process is not None else value
-                    for process, value in zip(processors, values, strict=True)
-                ]
-            )
-    return ids
+    # Only the columns whose type converts: most values go to the driver as they are.
+    converting = [(place, process) for place, process in enumerate(processors) if process]
+    names = columns[1:] if ids else columns
+    converted = []
+    for index, row in enumerate(rows):
+        values = [ids[index], *(row[name] for name in names)] if ids else [row[n] for n in names]
+        for place, process in converting:
+            values[place] = process(values[place])
+        converted.append(tuple(values))
+    return converted
 
 
 class UTCDateTime(TypeDecorator[datetime]):

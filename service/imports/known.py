@@ -5,16 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.items.models import Item, Responsibility, item_predecessors
-from service.items.service import SNAPSHOT_COLUMNS, snapshot_values
-
-# The table itself: an import reads and writes with Core statements, not ORM flushes.
-ITEMS = cast(Table, Item.__table__)
+from service.items.models import Responsibility, item_predecessors
+from service.items.service import ITEMS, SNAPSHOT_COLUMNS, snapshot_values
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,15 +19,16 @@ from service.changes.models import ChangeKind, ChangeSource
 from service.changes.service import Actor, diff, record_change
 from service.db import in_slices, insert_rows, utcnow
 from service.imports.checks import CheckedSheet, same_code
-from service.imports.known import ITEMS, ProjectItems, current_columns
+from service.imports.known import ProjectItems, current_columns
 from service.imports.models import ImportRecord
 from service.imports.plan import Create, SlicePlan, Update
 from service.imports.reading import SheetRow
 from service.imports.schemas import ImportCounts
 from service.items.codes import code_columns
 from service.items.fields import DAYS
+from service.items.inserts import NewItem, insert_items
 from service.items.models import Responsibility, Status, item_predecessors
-from service.items.service import SNAPSHOT_COLUMNS, snapshot_values
+from service.items.service import ITEMS
 from service.projects.models import Project
 
 
@@ -40,22 +41,6 @@ def _column_value(name: str, value: Any) -> Any:
     if name == "status":
         return Status(value)
     return value
-
-
-def _levels(parents: dict[str, str | None], new_codes: set[str]) -> dict[str, int]:
-    """How many new ancestors each new item has: the order its level is inserted in."""
-    levels: dict[str, int] = {}
-    for start in parents:
-        path: list[str] = []
-        code: str | None = start
-        while code is not None and code in new_codes and code not in levels:
-            path.append(code)
-            code = parents[code]
-        depth = levels[code] + 1 if code is not None and code in levels else 0
-        for code_on_path in reversed(path):
-            levels[code_on_path] = depth
-            depth += 1
-    return levels
 
 
 class ImportWriter:
@@ -134,59 +119,25 @@ class ImportWriter:
         return links
 
     def _insert(self, creates: list[Create]) -> None:
-        """New items in bulk, a level of the hierarchy at a time: parents first, for their ids."""
-        if not creates:
-            return
-        now = utcnow()
-        parents = {create.row.code: create.wanted.get("parent_code") for create in creates}
-        levels = _levels(parents, set(parents))
-        columns: dict[str, dict[str, Any]] = {}
+        """New items in bulk, as the push writes them; links to rows still to come wait for
+        the end."""
+        new = []
         for create in creates:
-            values: dict[str, Any] = {"status": Status.not_started, "progress": 0}
+            columns: dict[str, Any] = {"status": Status.not_started, "progress": 0}
             for name, value in create.wanted.items():
                 if name not in ("code", "parent_code", "predecessors"):
-                    values[name] = _column_value(name, value)
-            columns[create.row.code] = values
-        for level in range(max(levels.values()) + 1):
-            batch = [create.row.code for create in creates if levels[create.row.code] == level]
-            ids = insert_rows(
-                self.session,
-                ITEMS,
-                [
-                    {
-                        **dict.fromkeys(SNAPSHOT_COLUMNS),
-                        **columns[code],
-                        "project_id": self.project.id,
-                        **code_columns(code),
-                        "parent_id": self._parent_id(code, parents[code]),
-                        "version": 1,
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                    for code in batch
-                ],
-                returning_ids=True,
+                    columns[name] = _column_value(name, value)
+            new.append(
+                NewItem(
+                    create.row.code,
+                    create.wanted.get("parent_code"),
+                    columns,
+                    create.wanted.get("predecessors") or [],
+                )
             )
-            self.ids.update(zip(batch, ids, strict=True))
-        links = [
-            link
-            for create in creates
-            for link in self._link(create.row.code, create.wanted.get("predecessors") or [])
-        ]
-        insert_rows(self.session, item_predecessors, links)
-        for create in creates:
-            code = create.row.code
-            predecessors = list(create.wanted.get("predecessors") or [])
-            snapshot = snapshot_values(code, parents[code], columns[code], predecessors)
-            record_change(
-                self.session,
-                self.writer,
-                project_id=self.project.id,
-                item_id=self.ids[code],
-                item_code=code,
-                kind=ChangeKind.created,
-                changes=diff({}, snapshot),
-            )
+        left = insert_items(self.session, self.project.id, self.writer, new, self.ids)
+        self.orphans += left.orphans
+        self.later_links += left.later_links
 
     def _update(self, updates: list[Update]) -> None:
         now = utcnow()

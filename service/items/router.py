@@ -83,7 +83,7 @@ def list_items(
     Filters combine with AND. Pages follow `next_cursor` (also sent as a `Link: rel="next"`
     header); `2` sorts before `10` and `1-2` before `1-10`.
     """
-    project = get_visible_project(session, caller, project_id)
+    project = get_visible_project(session, caller, project_id, parties=False)
     day = as_of or today
     settings: Settings = request.app.state.settings
     if updated_since is not None and updated_since.tzinfo is None:
@@ -122,7 +122,7 @@ def create_item(
     The parent comes from `parent_code` or from the code itself (`1-2-3` → `1-2`) and must
     exist. Only the project's vendor and the PMO add items.
     """
-    project = get_visible_project(session, caller, project_id)
+    project = get_visible_project(session, caller, project_id, parties=False)
     item = service.create_item(session, project, Actor.of(caller), data)
     response.headers["ETag"] = etag(item.version)
     # Headers are Latin-1; codes such as `ア` must travel percent-encoded.
@@ -142,7 +142,7 @@ def push_items(
     every stale code; any other error fails it too, naming the entry. Ownership applies as
     for PATCH.
     """
-    project = get_visible_project(session, caller, project_id)
+    project = get_visible_project(session, caller, project_id, parties=False)
     return BulkResult(items=bulk.push_items(session, project, Actor.of(caller), data))
 
 
@@ -161,7 +161,7 @@ def get_item(
 
     The ETag header carries its version, for a later If-Match.
     """
-    project = get_visible_project(session, caller, project_id)
+    project = get_visible_project(session, caller, project_id, parties=False)
     item = service.read_item(session, project, code, as_of or today)
     response.headers["ETag"] = etag(item.version)
     return item
@@ -185,7 +185,7 @@ def update_item(
     progress, anyone the notes; 403 names the refused fields. A stale If-Match answers 412
     with the current version.
     """
-    project = get_visible_project(session, caller, project_id)
+    project = get_visible_project(session, caller, project_id, parties=False)
     item = service.update_item(session, project, Actor.of(caller), code, data, if_match=if_match)
     response.headers["ETag"] = etag(item.version)
     return service.to_read(item, today)
@@ -206,6 +206,6 @@ def delete_item(
     Refused with 409 while it has children or other items name it as a predecessor. Its
     change history stays.
     """
-    project = get_visible_project(session, caller, project_id)
+    project = get_visible_project(session, caller, project_id, parties=False)
     service.delete_item(session, project, Actor.of(caller), code, if_match=if_match)
     return Response(status_code=204)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import ColumnElement, Select, Table, and_, bindparam, or_, select, tuple_
 from sqlalchemy.engine import Row
@@ -31,6 +31,8 @@ from service.items.rules import (
 from service.items.schemas import ItemCreate, ItemRead, ItemUpdate
 from service.national import Business
 from service.projects.models import Project
+
+T = TypeVar("T")
 
 
 def is_overdue(planned_end: date | None, status: Status, as_of: date) -> bool:
@@ -150,8 +152,17 @@ def find_item(session: Session, project_id: int, code: str) -> Item | None:
     return alike[0] if len(alike) == 1 else None
 
 
+# Built once, with the project and code as parameters: building the statement and its cache
+# key cost a single read or write as much as a query.
+_ITEM_BY_CODE = (
+    select(Item)
+    .where(Item.project_id == bindparam("project_id"), Item.code_key == bindparam("code_key"))
+    .options(joinedload(Item.parent), selectinload(Item.predecessors))
+)
+
+
 def get_item(session: Session, project: Project, code: str) -> Item:
-    item = session.scalar(_items_of(project.id).where(Item.code_key == code_key(code)))
+    item = session.scalar(_ITEM_BY_CODE, {"project_id": project.id, "code_key": code_key(code)})
     if item is None:
         raise NotFound(f"item {code!r} not found in project {project.id}")
     return item
@@ -221,7 +232,8 @@ def _filtered(
     return query
 
 
-_ITEMS = cast(Table, Item.__table__)
+# The table itself, for the writers that use Core statements rather than ORM flushes.
+ITEMS = cast(Table, Item.__table__)
 
 # Built once: an alias costs more to make than the query it serves.
 _PARENT = aliased(Item, name="parent")
@@ -231,6 +243,9 @@ _NAMED = aliased(Item, name="named")
 # Built once: constructing these statements cost a page almost as much as running them.
 _LISTED = select(Item.__table__, _PARENT.code.label("parent_code")).outerjoin(
     _PARENT, _PARENT.id == Item.parent_id
+)
+_LISTED_ONE = _LISTED.where(
+    Item.project_id == bindparam("project_id"), Item.code_key == bindparam("code_key")
 )
 _PREDECESSOR_CODES = (
     select(item_predecessors.c.item_id, _NAMED.code)
@@ -262,7 +277,7 @@ def list_items(
 def read_item(session: Session, project: Project, code: str, as_of: date) -> ItemRead:
     """One item as `GET item` shows it, read as a plain row like a page of `list_items`."""
     row = session.execute(
-        _LISTED.where(Item.project_id == project.id, Item.code_key == code_key(code))
+        _LISTED_ONE, {"project_id": project.id, "code_key": code_key(code)}
     ).first()
     if row is None:
         raise NotFound(f"item {code!r} not found in project {project.id}")
@@ -289,28 +304,35 @@ def _reads(session: Session, rows: Sequence[Row[Any]], as_of: date) -> list[Item
     ]
 
 
+def parent_unknown(parent_code: str, *, derived: bool) -> NotFound:
+    """The answer to a parent code that names no item (`derived`: implied by the item's code)."""
+    implied = ", implied by the code," if derived else ""
+    advice = "; create it first" + (" or pass parent_code" if derived else "")
+    return NotFound.for_field(
+        "parent_code",
+        f"parent {parent_code!r}{implied} does not exist in this project{advice}",
+        "parent_unknown",
+    )
+
+
 def _resolve_parent(session: Session, project_id: int, parent_code: str, *, derived: bool) -> Item:
     parent = find_item(session, project_id, parent_code)
     if parent is None:
-        implied = ", implied by the code," if derived else ""
-        advice = "; create it first" + (" or pass parent_code" if derived else "")
-        raise NotFound.for_field(
-            "parent_code",
-            f"parent {parent_code!r}{implied} does not exist in this project{advice}",
-            "parent_unknown",
-        )
+        raise parent_unknown(parent_code, derived=derived)
     return parent
 
 
-def _resolve_predecessors(
-    session: Session, project_id: int, codes: Iterable[str], own_code: str
-) -> list[Item]:
+def resolve_predecessors(
+    codes: Iterable[str], own_code: str, find: Callable[[str], T | None]
+) -> list[T]:
+    """The items `codes` name, each once, found by `find`; 409 for the item itself among
+    them, 404 naming every code that names nothing."""
     wanted = list(dict.fromkeys(codes))
     if code_key(own_code) in {code_key(code) for code in wanted}:
         raise Conflict.for_field(
             "predecessors", "an item cannot precede itself", "predecessor_cycle"
         )
-    found = {code: find_item(session, project_id, code) for code in wanted}
+    found = {code: find(code) for code in wanted}
     unknown = [code for code, item in found.items() if item is None]
     if unknown:
         raise NotFound.for_field(
@@ -321,6 +343,24 @@ def _resolve_predecessors(
     return [item for item in found.values() if item is not None]
 
 
+def _resolve_predecessors(
+    session: Session, project_id: int, codes: Iterable[str], own_code: str
+) -> list[Item]:
+    return resolve_predecessors(codes, own_code, lambda code: find_item(session, project_id, code))
+
+
+def parent_cycle_error() -> Conflict:
+    return Conflict.for_field(
+        "parent_code", "the parent would be the item itself or its descendant", "parent_cycle"
+    )
+
+
+def predecessor_cycle_error() -> Conflict:
+    return Conflict.for_field(
+        "predecessors", "these predecessors would make the item wait on itself", "predecessor_cycle"
+    )
+
+
 def _ensure_no_parent_cycle(session: Session, item_id: int, parent: Item) -> None:
     def parent_of(current: int) -> int | None:
         if current == item_id:
@@ -329,11 +369,7 @@ def _ensure_no_parent_cycle(session: Session, item_id: int, parent: Item) -> Non
         return found
 
     if parent_cycle([item_id], parent_of) is not None:
-        raise Conflict.for_field(
-            "parent_code",
-            "the parent would be the item itself or its descendant",
-            "parent_cycle",
-        )
+        raise parent_cycle_error()
 
 
 def _ensure_no_predecessor_cycle(session: Session, item: Item, predecessors: list[Item]) -> None:
@@ -347,15 +383,16 @@ def _ensure_no_predecessor_cycle(session: Session, item: Item, predecessors: lis
         edges.setdefault(successor_id, set()).add(predecessor_id)
     edges[item.id] = {predecessor.id for predecessor in predecessors}
     if predecessor_cycle([item.id], lambda current: edges.get(current, ())) is not None:
-        raise Conflict.for_field(
-            "predecessors",
-            "these predecessors would make the item wait on itself",
-            "predecessor_cycle",
-        )
+        raise predecessor_cycle_error()
 
 
 def _ensure_dates_in_order(item: Item) -> None:
-    found = dates_out_of_order({name: getattr(item, name) for name in DAYS})
+    ensure_dates_in_order({name: getattr(item, name) for name in DAYS})
+
+
+def ensure_dates_in_order(values: Mapping[str, object]) -> None:
+    """422 naming each end before its start among an item's `values`."""
+    found = dates_out_of_order(values)
     if found:
         raise Unprocessable(
             "; ".join(problem.message for problem in found),
@@ -422,7 +459,7 @@ def update_item(
     item = get_item(session, project, code)
     check_if_match(if_match, item.version)
     update_loaded_item(session, project, actor, item, data)
-    with versions_checked(session, _ITEMS, item.id, f"item {code!r}"):
+    with versions_checked(session, ITEMS, item.id, f"item {code!r}"):
         session.flush()  # the new version, for the answer's ETag
     return item
 
@@ -513,5 +550,5 @@ def delete_item(
         raise Conflict(f"item {code!r} cannot be deleted: {'; '.join(reasons)}")
     record_item_change(session, actor, item, ChangeKind.deleted, diff(snapshot(item), {}))
     session.delete(item)
-    with versions_checked(session, _ITEMS, item.id, f"item {code!r}"):
+    with versions_checked(session, ITEMS, item.id, f"item {code!r}"):
         session.flush()

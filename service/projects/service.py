@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session, lazyload
 
 from service.access import Caller, can_see_project, may_plan, visible_projects
 from service.errors import Conflict, Forbidden, NotFound, Unprocessable
@@ -10,10 +10,26 @@ from service.partners.service import has_consented
 from service.projects.models import Project
 from service.projects.schemas import ProjectCreate, ProjectUpdate
 
+# The project without its parties, for callers that need only its ids: joining both
+# organisations, and building them, was half of a GET item's visibility check (bench.layers).
+_PROJECT_ALONE = (
+    select(Project)
+    .where(Project.id == bindparam("project_id"))
+    .options(lazyload(Project.municipality), lazyload(Project.vendor))
+)
 
-def get_visible_project(session: Session, caller: Caller, project_id: int) -> Project:
-    """The project, or 404 alike for one that does not exist and one the caller may not see."""
-    project = session.get(Project, project_id)
+
+def get_visible_project(
+    session: Session, caller: Caller, project_id: int, *, parties: bool = True
+) -> Project:
+    """The project, or 404 alike for one that does not exist and one the caller may not see.
+
+    `parties=False` leaves its municipality and vendor to be loaded when first read.
+    """
+    if parties:
+        project = session.get(Project, project_id)
+    else:
+        project = session.scalar(_PROJECT_ALONE, {"project_id": project_id})
     if project is None or not can_see_project(caller, project):
         raise NotFound(f"project {project_id} not found")
     return project
