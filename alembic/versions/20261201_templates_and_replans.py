@@ -17,6 +17,14 @@ down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+# service.national.Business as this revision wrote it.
+_BUSINESSES = (
+    "住民記録", "選挙人名簿管理", "固定資産税", "個人住民税", "法人住民税", "軽自動車税",
+    "国民健康保険", "国民年金", "障害者福祉", "後期高齢者医療", "介護保険", "児童手当", "生活保護",
+    "健康管理", "就学", "児童扶養手当", "子ども・子育て支援", "印鑑登録", "戸籍", "戸籍の附票",
+    "共通",
+)  # fmt: skip
+
 
 def upgrade() -> None:
     op.create_table(
@@ -180,6 +188,18 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("deliverable", sa.Text(), nullable=True),
+        sa.Column("step", sa.String(length=8), nullable=True),
+        sa.Column(
+            "business",
+            sa.Enum(
+                *_BUSINESSES,
+                name="template_business",
+                native_enum=False,
+                create_constraint=True,
+                length=20,
+            ),
+            nullable=True,
+        ),
         sa.Column("predecessors", sa.JSON(), nullable=False),
         sa.Column("start_offset", sa.Integer(), nullable=True),
         sa.Column("end_offset", sa.Integer(), nullable=True),

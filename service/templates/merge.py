@@ -30,6 +30,8 @@ MERGED = (
     "planned_start",
     "planned_end",
     "deliverable",
+    "step",
+    "business",
     "predecessors",
 )
 # An item that records any of these has been worked on: a replan does not delete it.
@@ -47,6 +49,8 @@ def resolved(item: TemplateItemData, anchor: date) -> dict[str, Any]:
         "planned_start": _day(anchor, item.start_offset, item.start_on),
         "planned_end": _day(anchor, item.end_offset, item.end_on),
         "deliverable": item.deliverable,
+        "step": item.step,
+        "business": item.business.value if item.business else None,
         "predecessors": list(item.predecessors),
     }
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.db import Base, BinaryOrderString, UTCDateTime, utcnow
 from service.items.models import Responsibility
+from service.national import Business
 from service.organisations.models import Organisation
 
 
@@ -99,6 +100,17 @@ class TemplateItem(Base):
         _enum(Responsibility, "template_responsibility")
     )
     deliverable: Mapped[str | None] = mapped_column(Text)
+    step: Mapped[str | None] = mapped_column(String(8))
+    business: Mapped[Business | None] = mapped_column(
+        Enum(
+            Business,
+            name="template_business",
+            native_enum=False,
+            create_constraint=True,
+            length=20,
+            values_callable=lambda kinds: [kind.value for kind in kinds],
+        )
+    )
     predecessors: Mapped[list[str]] = mapped_column(JSON)
     start_offset: Mapped[int | None] = mapped_column(Integer)
     end_offset: Mapped[int | None] = mapped_column(Integer)

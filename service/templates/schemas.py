@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints,
 from service.fields import MAX_ID, ONE_LINE, PRINTABLE, WHOLE, Day
 from service.items.models import Responsibility
 from service.items.schemas import Code, LongText, Predecessors, Title
+from service.national import Business, NationalStep
 from service.organisations.schemas import OrganisationRef
 from service.projects.schemas import Consortium, OrganisationId, ProjectName, ProjectRead
 from service.templates.models import Outcome, ReplanState, VersionState
@@ -100,6 +101,8 @@ class TemplateItemData(BaseModel):
     description: LongText | None = None
     responsibility: Responsibility
     deliverable: LongText | None = None
+    step: NationalStep | None = None
+    business: Business | None = None
     predecessors: Predecessors = Field(default_factory=list)
     start_offset: Offset | None = None
     end_offset: Offset | None = None
@@ -122,6 +125,8 @@ class TemplateItemRead(BaseModel):
     description: str | None
     responsibility: Responsibility
     deliverable: str | None
+    step: str | None = Field(description="The national step, `major-sub` (③-2 is `3-2`).")
+    business: Business | None
     predecessors: list[str]
     start_offset: int | None = Field(description="Calendar days after the anchor day.")
     end_offset: int | None = Field(description="Calendar days after the anchor day.")

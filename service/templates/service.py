@@ -133,6 +133,8 @@ def items_of_project(
                 description=item.description,
                 responsibility=item.responsibility,
                 deliverable=item.deliverable,
+                step=item.step,
+                business=item.business,
                 predecessors=[predecessor.code for predecessor in item.predecessors],
                 start_offset=_offset(start, item.planned_start),
                 end_offset=_offset(start, item.planned_end),

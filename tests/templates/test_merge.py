@@ -18,6 +18,8 @@ def values(code: str, **fields: Any) -> dict[str, Any]:
         "planned_start": None,
         "planned_end": None,
         "deliverable": None,
+        "step": None,
+        "business": None,
         "predecessors": [],
         **fields,
     }

@@ -278,3 +278,49 @@ def test_a_workbook_with_problems_is_refused_row_by_row(client: TestClient, worl
         files={"file": ("wbs.csv", sheet.encode(), "text/csv")},
     )
     assert read_only.status_code == 403
+
+
+def test_a_template_keeps_the_national_steps_and_business_its_projects_carry(
+    client: TestClient, world: World
+) -> None:
+    vendor = world.auth("vendor_x")
+    made = client.post(
+        "/api/v1/templates/workbook",
+        headers=vendor,
+        files={"file": ("national.xlsx", national_workbook(), "application/octet-stream")},
+        data={"anchor": "2025-04-01"},
+    )
+    assert made.status_code == 201, made.text
+    template_id = made.json()["id"]
+    url = f"/api/v1/templates/{template_id}/versions/1"
+    items = client.get(url, headers=vendor).json()["items"]
+    # The code gives the step (③-2-ア is a part of ③-2), the title block the business.
+    assert {i["code"]: (i["step"], i["business"]) for i in items if i["step"]} == {
+        "1-1": ("1-1", "住民記録"),
+        "1-2": ("1-2", "住民記録"),
+        "3-2": ("3-2", "住民記録"),
+        "3-2-ア": ("3-2", "住民記録"),
+    }
+    if client.get(url, headers=vendor).json()["state"] == "draft":
+        assert client.post(f"{url}/publish", headers=vendor).status_code == 200
+    projects = client.post(
+        f"/api/v1/templates/{template_id}/projects",
+        headers=vendor,
+        json={
+            "version": 1,
+            "projects": [
+                {
+                    "municipality_id": world.orgs["town_a"].id,
+                    "name": "標準化",
+                    "anchor": "2026-04-01",
+                }
+            ],
+        },
+    )
+    assert projects.status_code == 201, projects.text
+    project_id = projects.json()["items"][0]["project"]["id"]
+    item = client.get(f"/api/v1/projects/{project_id}/items/3-2-ア", headers=vendor).json()
+    assert (item["step"], item["business"]) == ("3-2", "住民記録")
+    report = client.get("/api/v1/reports/national-progress", headers=world.auth("town_a")).json()
+    rows = [row for row in report["rows"] if row["business"] == "住民記録"]
+    assert [row["steps"]["3-2"] for row in rows] == ["not_started"]
