@@ -80,14 +80,32 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            document = contract.shaped(FastAPI.openapi(app))
-            idempotency.document(document)
-            webhook_contract.document(document)
+            routes = _route_set(app)
+            document = _DOCUMENTS.get(routes)
+            if document is None:
+                document = contract.shaped(FastAPI.openapi(app))
+                idempotency.document(document)
+                webhook_contract.document(document)
+                _DOCUMENTS[routes] = document
             app.openapi_schema = document
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+RouteSet = tuple[tuple[str, tuple[str, ...]], ...]
+# The document depends on the routes alone, never on settings, and building it costs a second
+# (every request's access line and idempotency check read it): built once per process for
+# each set of routes, not once per application a process (or a test) builds.
+_DOCUMENTS: dict[RouteSet, dict[str, Any]] = {}
+
+
+def _route_set(app: FastAPI) -> RouteSet:
+    return tuple(
+        (getattr(route, "path", ""), tuple(sorted(getattr(route, "methods", None) or ())))
+        for route in app.routes
+    )
 
 
 app = create_app()
